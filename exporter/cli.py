@@ -1,0 +1,80 @@
+"""Command line: Prometheus-style flags, config check, clean shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from . import __version__, checks, config, logs
+from .context import close_deps, make_deps
+from .engine import Engine
+from .web import serve
+
+DEFAULT_LISTEN = ":10123"
+log = logging.getLogger("ssm_exporter")
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ssm-exporter", description=__doc__)
+    p.add_argument("--config.file", dest="config_file", type=Path, default=None,
+                   help="YAML config; without it the built-in instance-mode default runs")
+    p.add_argument("--config.check", dest="config_check", action="store_true",
+                   help="validate the config and exit 0 (valid) or 1 (invalid)")
+    p.add_argument("--web.listen-address", dest="listen", type=_listen_address, default=DEFAULT_LISTEN,
+                   help=f"address to serve /metrics on (default {DEFAULT_LISTEN})")
+    p.add_argument("--log.level", dest="log_level", choices=sorted(logs.LEVELS), default="info")
+    p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
+    p.add_argument("--version", action="version", version=f"ssm-exporter {__version__}")
+    return p
+
+
+async def run(cfg: config.Config, host: str, port: int) -> int:
+    deps = await make_deps(cfg)
+    engine = Engine(checks.build(deps))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        runner, bound = await serve(engine, host, port)
+    except OSError as err:
+        log.error("cannot listen", extra={"address": f"{host}:{port}", "error": err.strerror or str(err)})
+        await close_deps(deps)
+        return 1
+    engine.start()
+    log.info("listening", extra={"address": f"{host}:{bound}", "families": ",".join(
+        s.family.name for s in engine.schedules), "version": __version__})
+    await stop.wait()
+    log.info("shutting down")
+    await engine.stop()
+    await runner.cleanup()
+    await close_deps(deps)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    source = str(args.config_file) if args.config_file else "built-in default config"
+    try:
+        cfg = config.load(args.config_file)
+    except config.ConfigError as err:
+        for problem in err.problems:
+            print(f"ssm-exporter: {source}: {problem}", file=sys.stderr)
+        return 1
+    if args.config_check:
+        print(f"{source}: OK")
+        return 0
+    logs.setup(args.log_level, args.log_format)
+    host, port = args.listen
+    return asyncio.run(run(cfg, host, port))
