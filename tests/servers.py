@@ -1,0 +1,127 @@
+"""Small real servers for the tests, each on a loopback port chosen at run time."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import ntplib
+
+from .helpers import free_port, poll
+
+NTP_EPOCH_OFFSET = 2208988800
+NTP_FORMAT = "!B B B b 11I"
+
+
+def _ntp_time(t: float) -> tuple[int, int]:
+    t += NTP_EPOCH_OFFSET
+    return int(t), int((t - int(t)) * 2**32)
+
+
+def ntp_reply(request: bytes, behaviour: str, now: float) -> bytes:
+    """A server reply to `request`, broken the way `behaviour` says ('good' is a correct one)."""
+    if behaviour == "garbage":
+        return os.urandom(11)
+    leap = 3 if behaviour == "leap3" else 0
+    mode = 3 if behaviour == "wrong_mode" else 4
+    stratum = 0 if behaviour == "stratum0" else 16 if behaviour == "stratum16" else 2
+    originate = request[40:48]
+    if behaviour == "bad_originate":
+        originate = struct.pack("!2I", *_ntp_time(now - 3600))
+    sec, frac = _ntp_time(now)
+    header = struct.pack("!B B B b 3I", leap << 6 | 4 << 3 | mode, stratum, 6, -20, 0, 0, 0x7F000001)
+    return header + struct.pack("!2I", sec, frac) + originate + struct.pack("!4I", sec, frac, sec, frac)
+
+
+@contextmanager
+def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
+    """A UDP NTP responder with one behaviour; yields its port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.bind((host, 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                request, peer = sock.recvfrom(512)
+            except socket.timeout:
+                continue
+            if behaviour != "silent":
+                sock.sendto(ntp_reply(request, behaviour, time.time()), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        sock.close()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b'{"__type":"UnknownOperationException"}'
+        self.send_response(404)  # send_response adds Date from this process's (unfaked) clock
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def https_server(context: ssl.SSLContext, host: str = "127.0.0.1") -> Iterator[int]:
+    """An HTTPS server answering every GET with 404 and a Date header, like an AWS endpoint."""
+    server = http.server.ThreadingHTTPServer((host, 0), _Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
+def chronyd_server(workdir: Path) -> Iterator[str]:
+    """A real chronyd (`-x`: never touches the system clock) serving NTP on a fresh loopback port."""
+    binary = shutil.which("chronyd") or "/usr/sbin/chronyd"
+    port = free_port(kind=socket.SOCK_DGRAM)
+    conf = workdir / "chrony.conf"
+    conf.write_text(
+        f"port {port}\nbindaddress 127.0.0.1\nlocal stratum 8\nallow 127.0.0.1\ncmdport 0\n"
+        f"pidfile {workdir}/chronyd.pid\ndriftfile {workdir}/chrony.drift\n"
+    )
+    proc = subprocess.Popen([binary, "-x", "-d", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def answers() -> bool:
+        assert proc.poll() is None, "chronyd exited"
+        try:
+            return ntplib.NTPClient().request("127.0.0.1", port=port, timeout=0.2).leap != 3
+        except ntplib.NTPException:
+            return False
+
+    try:
+        poll(answers, what="chronyd to serve")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
