@@ -45,14 +45,20 @@ class Report:
     def __init__(self, deadline: float, monotonic: Callable[[], float]):
         self.deadline = deadline
         self._monotonic = monotonic
-        self.samples: list[Sample] = []
+        self._samples: dict[tuple[str, tuple[tuple[str, str], ...]], Sample] = {}
         self.reason: str | None = None
 
+    @property
+    def samples(self) -> list[Sample]:
+        return list(self._samples.values())
+
     def gauge(self, name: str, value: float, **labels: str) -> None:
+        """Set a sample; setting the same series again replaces it (0 until proven 1)."""
         spec = CATALOG.get(name)
         if spec is None or set(labels) != set(spec.labels):
             raise ValueError(f"{name}{sorted(labels)} is not in the metric catalogue")
-        self.samples.append(Sample(name, tuple(sorted(labels.items())), float(value)))
+        key = (name, tuple(sorted(labels.items())))
+        self._samples[key] = Sample(name, key[1], float(value))
 
     def states(self, name: str, states: tuple[str, ...], current: str, label: str = "state", **labels: str) -> None:
         """One 0/1 series per enum state, like node_systemd_unit_state."""

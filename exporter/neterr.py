@@ -20,6 +20,8 @@ _VERIFY_REASONS = {
     62: "tls_hostname_mismatch",
 }
 _UNTRUSTED = {2, 18, 19, 20, 21, 24, 27, 28}
+# Verification failures after which the certificate is still worth fetching for its dates.
+CERTIFICATE_REASONS = frozenset(_VERIFY_REASONS.values()) | {"tls_untrusted"}
 
 
 def tls_verify_reason(err: ssl.SSLCertVerificationError) -> str:

@@ -125,3 +125,104 @@ def chronyd_server(workdir: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextmanager
+def silent_tcp(host: str = "127.0.0.1") -> Iterator[int]:
+    """Accepts TCP connections and never says a word: a TLS handshake that never completes."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+    sock.settimeout(0.05)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        sock.close()
+
+
+class ConnectProxy:
+    """A minimal HTTP CONNECT proxy that records every tunnel it opens."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.tunnels: list[str] = []
+        self._sock = socket.socket()
+        self._sock.bind((host, 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.05)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> ConnectProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        client.settimeout(5)
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                chunk = client.recv(1024)
+                if not chunk:
+                    return
+                head += chunk
+            target = head.split(b"\r\n", 1)[0].split()[1].decode()
+            self.tunnels.append(target)
+            host, _, port = target.rpartition(":")
+            try:
+                upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=5)
+            except OSError:
+                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+                return
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            with upstream:
+                _pipe(client, upstream)
+
+
+def _pipe(a: socket.socket, b: socket.socket) -> None:
+    def copy(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    other = threading.Thread(target=copy, args=(b, a), daemon=True)
+    other.start()
+    copy(a, b)
+    other.join(5)

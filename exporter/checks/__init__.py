@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from ..context import Deps
 from ..engine import Schedule
-from . import clock
+from . import clock, endpoints
 
 FAMILIES = {
     "clock": clock.Family,
+    "endpoints": endpoints.Family,
 }
 
 

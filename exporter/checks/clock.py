@@ -35,11 +35,8 @@ class Family:
 
     def _ntp_probe(self, server: str, offsets: dict[str, float]):
         async def probe(report: Report) -> None:
-            try:
-                sample = await self.deps.blocking(ntp.best_of, server, self.cfg.samples, report.remaining)
-            except BaseException:
-                report.gauge("ssm_clock_source_up", 0, source="ntp", server=server)
-                raise
+            report.gauge("ssm_clock_source_up", 0, source="ntp", server=server)
+            sample = await self.deps.blocking(ntp.best_of, server, self.cfg.samples, report.remaining)
             report.gauge("ssm_clock_source_up", 1, source="ntp", server=server)
             report.gauge("ssm_clock_offset_seconds", sample.offset, source="ntp", server=server)
             report.gauge("ssm_clock_ntp_rtt_seconds", sample.delay, server=server)
@@ -55,12 +52,9 @@ class Family:
         proxy = proxy_for(target.host, self.deps.config.endpoints.proxy, self.deps.env)
 
         async def probe(report: Report) -> None:
-            try:
-                offset, verified = await http_date.measure(self.deps.http, target, proxy, report.remaining,
-                                                           self.deps.clock)
-            except BaseException:
-                report.gauge("ssm_clock_source_up", 0, source="http_date", server=server)
-                raise
+            report.gauge("ssm_clock_source_up", 0, source="http_date", server=server)
+            offset, verified = await http_date.measure(self.deps.http, target, proxy, report.remaining,
+                                                       self.deps.clock)
             report.gauge("ssm_clock_source_up", 1, source="http_date", server=server)
             report.gauge("ssm_clock_offset_seconds", offset, source="http_date", server=server)
             report.gauge("ssm_clock_http_date_verified", 1 if verified else 0, server=server)

@@ -10,7 +10,6 @@ connection and published as such.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
@@ -19,14 +18,9 @@ import aiohttp
 from ..config import Target
 from ..engine import CheckFailed
 from ..neterr import classify
+from .connect import tls_context
 
 DATE_RESOLUTION = 1.0
-
-
-def tls_context(target: Target) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(target.ca_file) if target.ca_file else None)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 def url_of(target: Target) -> str:
