@@ -87,8 +87,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def https_server(context: ssl.SSLContext, host: str = "127.0.0.1") -> Iterator[int]:
     """An HTTPS server answering every GET with 404 and a Date header, like an AWS endpoint."""
-    server = http.server.ThreadingHTTPServer((host, 0), _Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    with http_server(_Handler, host, context) as port:
+        yield port
+
+
+@contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler], host: str = "127.0.0.1",
+                context: ssl.SSLContext | None = None) -> Iterator[int]:
+    """A threaded HTTP(S) server with `handler` on a fresh port; yields the port."""
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    server.daemon_threads = True
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

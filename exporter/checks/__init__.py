@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from ..context import Deps
 from ..engine import Schedule
-from . import clock, endpoints
+from . import agent, agent_log, aws, clock, endpoints, fleet, imds
 
 FAMILIES = {
     "clock": clock.Family,
     "endpoints": endpoints.Family,
+    "agent": agent.Family,
+    "agent_log": agent_log.Family,
+    "imds": imds.Family,
+    "aws": aws.Family,
+    "fleet": fleet.Family,
 }
 
 
