@@ -2,7 +2,8 @@
 
 The agent writes "Signature expired" or "Entering SSM Agent hibernate" long before anyone looks;
 counting them turns the log into an alertable signal. One kind per line, the most specific first
-(a TLS error inside a connection error counts as `tls_certificate`).
+(a TLS error inside a connection error counts as `tls_certificate`, a hibernation
+because access was denied as `hibernate`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ SIGNATURES: dict[str, re.Pattern[str]] = {
     "signature_expired": re.compile(r"Signature expired|Signature not yet current|RequestTimeTooSkewed", re.I),
     "tls_certificate": re.compile(r"x509:|certificate (has expired|is not yet valid|signed by unknown)|"
                                   r"tls: failed to verify", re.I),
-    "access_denied": re.compile(r"AccessDenied|is not authorized to perform", re.I),
-    "throttled": re.compile(r"Throttling|Rate exceeded|TooManyRequests", re.I),
     "hibernate": re.compile(r"Entering SSM Agent hibernate", re.I),
     "stop_request": re.compile(r"Service received stop ChangeRequest", re.I),
+    "access_denied": re.compile(r"AccessDenied|is not authorized to perform", re.I),
+    "throttled": re.compile(r"Throttling|Rate exceeded|TooManyRequests", re.I),
     "connection_error": re.compile(r"connection refused|no such host|i/o timeout|dial tcp|connection reset|"
                                    r"send request failed", re.I),
 }
