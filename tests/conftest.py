@@ -22,13 +22,29 @@ def run_exporter(tmp_path: Path):
     started: list[Exporter] = []
 
     def start(config_text: str, faketime: str | None = None, env: dict[str, str] | None = None,
-              name: str = "exporter") -> Exporter:
-        path = tmp_path / f"{name}-{len(started)}.yml"
+              port: int = 0) -> Exporter:
+        path = tmp_path / f"exporter-{len(started)}.yml"
         path.write_text(config_text)
-        exporter = Exporter(path, faketime=faketime, env=env)
+        exporter = Exporter(path, faketime=faketime, env=env, port=port)
         started.append(exporter)
         return exporter
 
     yield start
     for exporter in started:
         exporter.stop()
+
+
+REPORT: list[str] = []
+
+
+@pytest.fixture
+def report_line():
+    """Measurements a test wants shown at the end of the run (e.g. the time from skew to page)."""
+    return REPORT.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if REPORT:
+        terminalreporter.section("measurements")
+        for line in REPORT:
+            terminalreporter.write_line(line)

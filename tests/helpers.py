@@ -69,9 +69,10 @@ def http_get(url: str, timeout: float = 5.0, **headers: str) -> tuple[int, dict[
 class Exporter:
     """The real `ssm-exporter` in its own process group; `faketime` shifts its whole clock."""
 
-    def __init__(self, config: Path, faketime: str | None = None, env: dict[str, str] | None = None):
+    def __init__(self, config: Path, faketime: str | None = None, env: dict[str, str] | None = None,
+                 port: int = 0):
         command = [sys.executable, "-m", "exporter", "--config.file", str(config),
-                   "--web.listen-address", "127.0.0.1:0", "--log.level", "debug"]
+                   "--web.listen-address", f"127.0.0.1:{port}", "--log.level", "debug"]
         if faketime:
             command = [shutil.which("faketime") or "faketime", "-f", faketime] + command
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "PROXY" not in k.upper()}
