@@ -20,15 +20,31 @@ SHIFTS = {"-10m": 600.0, "-5m": 300.0, "-1m": 60.0, "+0": 0.0, "+1m": -60.0, "+1
 
 def measure(workdir: Path, server: str, shift: str, rounds: int) -> tuple[list[float], list[float]]:
     config = workdir / f"bench{shift}.yml"
-    config.write_text(config_yaml({"clock": {"servers": [server], "interval": "200ms", "timeout": "2s",
-                                             "http_date": {"enabled": False}, "kernel": {"enabled": False}}}))
+    config.write_text(
+        config_yaml(
+            {
+                "clock": {
+                    "servers": [server],
+                    "interval": "200ms",
+                    "timeout": "2s",
+                    "http_date": {"enabled": False},
+                    "kernel": {"enabled": False},
+                }
+            }
+        )
+    )
     exporter = Exporter(config, faketime=None if shift == "+0" else shift)
     errors, cycles = [], []
     last = None
     try:
         while len(errors) < rounds:
-            samples = exporter.wait(lambda s: check_done(s, "clock_skew") and value(
-                s, "ssm_check_last_run_timestamp_seconds", check="clock_skew", target="") != last, "a new cycle")
+            samples = exporter.wait(
+                lambda s, last=last: (
+                    check_done(s, "clock_skew")
+                    and value(s, "ssm_check_last_run_timestamp_seconds", check="clock_skew", target="") != last
+                ),
+                "a new cycle",
+            )
             last = value(samples, "ssm_check_last_run_timestamp_seconds", check="clock_skew", target="")
             offset = value(samples, "ssm_clock_offset_seconds", source="ntp", server=server)
             errors.append(offset - SHIFTS[shift])
@@ -47,8 +63,10 @@ def main() -> None:
         for shift in SHIFTS:
             errors, cycles = measure(Path(tmp), server, shift, args.rounds)
             cycles.sort()
-            print(f"{shift:>6} {statistics.median(errors) * 1e6:>17.1f} us {max(map(abs, errors)) * 1e6:>9.1f} us"
-                  f" {statistics.median(cycles) * 1e3:>10.2f} ms {cycles[int(0.95 * (len(cycles) - 1))] * 1e3:>7.2f} ms")
+            print(
+                f"{shift:>6} {statistics.median(errors) * 1e6:>17.1f} us {max(map(abs, errors)) * 1e6:>9.1f} us"
+                f" {statistics.median(cycles) * 1e3:>10.2f} ms {cycles[int(0.95 * (len(cycles) - 1))] * 1e3:>7.2f} ms"
+            )
 
 
 if __name__ == "__main__":

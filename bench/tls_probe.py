@@ -32,8 +32,11 @@ HOST = "127.0.0.2"
 
 
 async def ours(port: int, ca_file: str, rounds: int) -> list[float]:
-    cfg = config_module.parse(yaml.safe_dump({"endpoints": {"targets": [
-        {"host": HOST, "port": port, "server_name": "bench.test", "ca_file": ca_file}]}}))
+    cfg = config_module.parse(
+        yaml.safe_dump(
+            {"endpoints": {"targets": [{"host": HOST, "port": port, "server_name": "bench.test", "ca_file": ca_file}]}}
+        )
+    )
     deps = await make_deps(cfg)
     schedule = Schedule(endpoints.Family(deps), interval=60, timeout=5)
     engine = Engine([schedule])
@@ -51,15 +54,31 @@ def blackbox(workdir: Path, port: int, ca_file: str, rounds: int) -> list[float]
     binary = shutil.which("prometheus-blackbox-exporter")
     assert binary, "apt-get install prometheus-blackbox-exporter"
     conf = workdir / "blackbox.yml"
-    conf.write_text(yaml.safe_dump({"modules": {"tls": {"prober": "tcp", "timeout": "5s", "tcp": {
-        "tls": True, "tls_config": {"ca_file": ca_file, "server_name": "bench.test"}}}}}))
+    conf.write_text(
+        yaml.safe_dump(
+            {
+                "modules": {
+                    "tls": {
+                        "prober": "tcp",
+                        "timeout": "5s",
+                        "tcp": {"tls": True, "tls_config": {"ca_file": ca_file, "server_name": "bench.test"}},
+                    }
+                }
+            }
+        )
+    )
     listen = free_port()
-    proc = subprocess.Popen([binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{listen}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{listen}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{listen}/probe?module=tls&target={HOST}:{port}"
     try:
-        poll(lambda: urllib.request.urlopen(f"http://127.0.0.1:{listen}/-/healthy", timeout=1).status == 200,
-             what="blackbox exporter")
+        poll(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{listen}/-/healthy", timeout=1).status == 200,
+            what="blackbox exporter",
+        )
         durations = []
         for _ in range(rounds):
             samples = parse(urllib.request.urlopen(url, timeout=10).read().decode())

@@ -31,7 +31,9 @@ CATALOG: dict[str, Spec] = {
     "ssm_exporter_build_info": Spec("gauge", "Build of the exporter; always 1.", ("version", "python_version")),
     "ssm_exporter_cycle_duration_seconds": _g("Duration of the family's latest full cycle.", "family"),
     # clock
-    "ssm_clock_offset_seconds": _g("Reference clock minus local clock; positive: local clock behind.", "source", "server"),
+    "ssm_clock_offset_seconds": _g(
+        "Reference clock minus local clock; positive: local clock behind.", "source", "server"
+    ),
     "ssm_clock_estimated_offset_seconds": _g("Median offset of the reachable sources; positive: local clock behind."),
     "ssm_clock_max_offset_seconds": _g("Configured limit on |offset| (SigV4 rejects requests beyond 300 s)."),
     "ssm_clock_source_up": _g("1 if the time source answered with a usable time.", "source", "server"),
@@ -53,9 +55,12 @@ CATALOG: dict[str, Spec] = {
     "ssm_endpoint_tls_version_info": _g("Negotiated TLS version; always 1.", "endpoint", "version"),
     "ssm_endpoint_cert_not_before_timestamp_seconds": _g("NotBefore of the leaf certificate.", "endpoint"),
     "ssm_endpoint_cert_not_after_timestamp_seconds": _g("NotAfter of the leaf certificate.", "endpoint"),
-    "ssm_endpoint_cert_chain_earliest_expiry_timestamp_seconds": _g("Earliest NotAfter in the presented chain.", "endpoint"),
+    "ssm_endpoint_cert_chain_earliest_expiry_timestamp_seconds": _g(
+        "Earliest NotAfter in the presented chain.", "endpoint"
+    ),
     "ssm_endpoint_cert_clock_margin_seconds": _g(
-        "min(now - NotBefore, NotAfter - now) of the leaf by the local clock; negative: outside its window.", "endpoint"),
+        "min(now - NotBefore, NotAfter - now) of the leaf by the local clock; negative: outside its window.", "endpoint"
+    ),
     # agent, instance metadata, AWS APIs, fleet
     "ssm_agent_installed": _g("1 if an SSM Agent binary was found."),
     "ssm_agent_running": _g("1 if an SSM Agent process or service is running."),
@@ -63,7 +68,9 @@ CATALOG: dict[str, Spec] = {
     "ssm_agent_ping_status": _g("SSM ping status, one 0/1 series per status.", "instance_id", "status"),
     "ssm_agent_last_ping_timestamp_seconds": _g("LastPingDateTime reported by SSM.", "instance_id"),
     "ssm_agent_is_latest_version": _g("1 if SSM reports the agent as the latest version.", "instance_id"),
-    "ssm_agent_log_events_total": Spec("counter", "Agent log lines matching a known failure signature since start.", ("kind",)),
+    "ssm_agent_log_events_total": Spec(
+        "counter", "Agent log lines matching a known failure signature since start.", ("kind",)
+    ),
     "ssm_agent_log_last_event_timestamp_seconds": _g("Unix time a line of this kind was last seen.", "kind"),
     "ssm_imds_up": _g("1 if instance metadata answered."),
     "ssm_instance_profile_attached": _g("1 if an IAM instance profile is attached."),

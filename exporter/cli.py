@@ -27,12 +27,26 @@ def _listen_address(value: str) -> tuple[str, int]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ssm-exporter", description=__doc__)
-    p.add_argument("--config.file", dest="config_file", type=Path, default=None,
-                   help="YAML config; without it the built-in instance-mode default runs")
-    p.add_argument("--config.check", dest="config_check", action="store_true",
-                   help="validate the config and exit 0 (valid) or 1 (invalid)")
-    p.add_argument("--web.listen-address", dest="listen", type=_listen_address, default=DEFAULT_LISTEN,
-                   help=f"address to serve /metrics on (default {DEFAULT_LISTEN})")
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        default=None,
+        help="YAML config; without it the built-in instance-mode default runs",
+    )
+    p.add_argument(
+        "--config.check",
+        dest="config_check",
+        action="store_true",
+        help="validate the config and exit 0 (valid) or 1 (invalid)",
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        type=_listen_address,
+        default=DEFAULT_LISTEN,
+        help=f"address to serve /metrics on (default {DEFAULT_LISTEN})",
+    )
     p.add_argument("--log.level", dest="log_level", choices=sorted(logs.LEVELS), default="info")
     p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
     p.add_argument("--version", action="version", version=f"ssm-exporter {__version__}")
@@ -53,8 +67,14 @@ async def run(cfg: config.Config, host: str, port: int) -> int:
         await close_deps(deps)
         return 1
     engine.start()
-    log.info("listening", extra={"address": f"{host}:{bound}", "families": ",".join(
-        s.family.name for s in engine.schedules), "version": __version__})
+    log.info(
+        "listening",
+        extra={
+            "address": f"{host}:{bound}",
+            "families": ",".join(s.family.name for s in engine.schedules),
+            "version": __version__,
+        },
+    )
     await stop.wait()
     log.info("shutting down")
     await engine.stop()

@@ -25,8 +25,9 @@ class CacheCollector(Collector):
         families["ssm_exporter_build_info"].add_metric([self._version, platform.python_version()], 1)
         for schedule in self._engine.schedules:
             if schedule.last_cycle_seconds is not None:
-                families["ssm_exporter_cycle_duration_seconds"].add_metric([schedule.family.name],
-                                                                           schedule.last_cycle_seconds)
+                families["ssm_exporter_cycle_duration_seconds"].add_metric(
+                    [schedule.family.name], schedule.last_cycle_seconds
+                )
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for result in sorted(self._engine.results(), key=lambda r: (r.check, r.target)):
             key = [result.check, result.target]

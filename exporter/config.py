@@ -236,7 +236,7 @@ def _message(error: dict[str, Any]) -> str:
         return "required key missing"
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return message[0].lower() + message[1:]
 
 

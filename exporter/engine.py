@@ -8,6 +8,7 @@ result: the scrape reads the cache and never waits on a check.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -142,9 +143,11 @@ class Engine:
             await asyncio.wait_for(probe(report), schedule.timeout)
         except CheckFailed as failure:
             report.fail(failure.reason)
-            log.debug("check failed", extra={"check": check, "target": target, "reason": failure.reason,
-                                             "detail": failure.detail})
-        except (asyncio.TimeoutError, TimeoutError):
+            log.debug(
+                "check failed",
+                extra={"check": check, "target": target, "reason": failure.reason, "detail": failure.detail},
+            )
+        except TimeoutError:
             report.fail("timeout")
             log.debug("check timed out", extra={"check": check, "target": target})
         except Exception as err:  # a bug in one probe must not take down the others
@@ -189,10 +192,8 @@ class Engine:
             started = self._monotonic()
             await self.run_cycle(schedule)
             wait = max(0.0, schedule.interval - (self._monotonic() - started))
-            try:
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), wait)
-            except (asyncio.TimeoutError, TimeoutError):
-                pass
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._loop(s), name=s.family.name) for s in self.schedules]

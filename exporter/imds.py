@@ -6,7 +6,6 @@ the config allows it, since instances that require IMDSv2 answer v1 with 401.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -31,18 +30,23 @@ class ImdsClient:
 
     async def _request(self, method: str, path: str, headers: dict[str, str], timeout: float) -> tuple[int, str]:
         try:
-            async with self._session.request(method, f"{self._url}/{path}", headers=headers,
-                                             timeout=aiohttp.ClientTimeout(total=timeout),
-                                             allow_redirects=False) as response:
+            async with self._session.request(
+                method,
+                f"{self._url}/{path}",
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+            ) as response:
                 return response.status, (await response.content.read(65536)).decode("utf-8", "replace")
-        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError) as err:
+        except (aiohttp.ClientError, TimeoutError, OSError) as err:
             raise ImdsError("unreachable", f"{type(err).__name__}: {err}") from None
 
     async def _session_token(self, timeout: float) -> str | None:
         if self._token and self._monotonic() < self._token_until:
             return self._token
         status, body = await self._request(
-            "PUT", "latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": str(TOKEN_TTL_SECONDS)}, timeout)
+            "PUT", "latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": str(TOKEN_TTL_SECONDS)}, timeout
+        )
         if status == 200 and body.strip():
             self._token = body.strip()
             self._token_until = self._monotonic() + TOKEN_TTL_SECONDS - 60

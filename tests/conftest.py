@@ -21,8 +21,9 @@ def run_exporter(tmp_path: Path):
     """Start real exporter processes from a YAML config; all are stopped at teardown."""
     started: list[Exporter] = []
 
-    def start(config_text: str, faketime: str | None = None, env: dict[str, str] | None = None,
-              port: int = 0) -> Exporter:
+    def start(
+        config_text: str, faketime: str | None = None, env: dict[str, str] | None = None, port: int = 0
+    ) -> Exporter:
         path = tmp_path / f"exporter-{len(started)}.yml"
         path.write_text(config_text)
         exporter = Exporter(path, faketime=faketime, env=env, port=port)

@@ -69,18 +69,27 @@ def http_get(url: str, timeout: float = 5.0, **headers: str) -> tuple[int, dict[
 class Exporter:
     """The real `ssm-exporter` in its own process group; `faketime` shifts its whole clock."""
 
-    def __init__(self, config: Path, faketime: str | None = None, env: dict[str, str] | None = None,
-                 port: int = 0):
-        command = [sys.executable, "-m", "exporter", "--config.file", str(config),
-                   "--web.listen-address", f"127.0.0.1:{port}", "--log.level", "debug"]
+    def __init__(self, config: Path, faketime: str | None = None, env: dict[str, str] | None = None, port: int = 0):
+        command = [
+            sys.executable,
+            "-m",
+            "exporter",
+            "--config.file",
+            str(config),
+            "--web.listen-address",
+            f"127.0.0.1:{port}",
+            "--log.level",
+            "debug",
+        ]
         if faketime:
             command = [shutil.which("faketime") or "faketime", "-f", faketime] + command
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "PROXY" not in k.upper()}
         full_env.update(env or {})
         self.log_path = config.with_suffix(".log")
         self._log = open(self.log_path, "w+")
-        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+        )
         self.port = poll(self._bound_port, what=f"exporter to listen (log {self.log_path})")
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -97,6 +106,7 @@ class Exporter:
 
     def wait(self, predicate: Callable[[Samples], bool], what: str, timeout: float = WAIT) -> Samples:
         """Scrape until `predicate` holds; the exporter refreshes in the background."""
+
         def attempt() -> Samples | None:
             samples = self.scrape()
             return samples if predicate(samples) else None

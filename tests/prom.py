@@ -37,6 +37,7 @@ def _process(command: list[str], url: str, log: Path) -> Iterator[str]:
     with open(log, "w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         try:
+
             def ready() -> bool:
                 assert proc.poll() is None, log.read_text()[-3000:]
                 return _ready(url)
@@ -49,8 +50,7 @@ def _process(command: list[str], url: str, log: Path) -> Iterator[str]:
 
 
 @contextmanager
-def prometheus(workdir: Path, targets: list[str], rules: list[Path], alertmanager: str | None = None
-               ) -> Iterator[str]:
+def prometheus(workdir: Path, targets: list[str], rules: list[Path], alertmanager: str | None = None) -> Iterator[str]:
     """Prometheus scraping `targets` as job ssm-exporter every second, evaluating `rules` every second."""
     port = free_port()
     config = {
@@ -62,8 +62,13 @@ def prometheus(workdir: Path, targets: list[str], rules: list[Path], alertmanage
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
     path = workdir / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
-    command = [_binary("prometheus"), f"--config.file={path}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-               f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"]
+    command = [
+        _binary("prometheus"),
+        f"--config.file={path}",
+        f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--rules.alert.resend-delay=1s",
+    ]
     with _process(command, f"http://127.0.0.1:{port}", workdir / "prometheus.log") as url:
         yield url
 
@@ -84,9 +89,13 @@ def alertmanager(workdir: Path, config: dict) -> Iterator[str]:
     port = free_port()
     path = workdir / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config))
-    command = [_binary("prometheus-alertmanager", "alertmanager"), f"--config.file={path}",
-               f"--storage.path={workdir / 'am'}", f"--web.listen-address=127.0.0.1:{port}",
-               "--cluster.listen-address="]
+    command = [
+        _binary("prometheus-alertmanager", "alertmanager"),
+        f"--config.file={path}",
+        f"--storage.path={workdir / 'am'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
     with _process(command, f"http://127.0.0.1:{port}", workdir / "alertmanager.log"):
         yield f"127.0.0.1:{port}"
 

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import ntplib
@@ -56,7 +56,7 @@ def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
         while not stop.is_set():
             try:
                 request, peer = sock.recvfrom(512)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if behaviour != "silent":
                 sock.sendto(ntp_reply(request, behaviour, time.time()), peer)
@@ -92,8 +92,9 @@ def https_server(context: ssl.SSLContext, host: str = "127.0.0.1") -> Iterator[i
 
 
 @contextmanager
-def http_server(handler: type[http.server.BaseHTTPRequestHandler], host: str = "127.0.0.1",
-                context: ssl.SSLContext | None = None) -> Iterator[int]:
+def http_server(
+    handler: type[http.server.BaseHTTPRequestHandler], host: str = "127.0.0.1", context: ssl.SSLContext | None = None
+) -> Iterator[int]:
     """A threaded HTTP(S) server with `handler` on a fresh port; yields the port."""
     server = http.server.ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
@@ -119,8 +120,7 @@ def chronyd_server(workdir: Path) -> Iterator[str]:
         f"port {port}\nbindaddress 127.0.0.1\nlocal stratum 8\nallow 127.0.0.1\ncmdport 0\n"
         f"pidfile {workdir}/chronyd.pid\ndriftfile {workdir}/chrony.drift\n"
     )
-    proc = subprocess.Popen([binary, "-x", "-d", "-f", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([binary, "-x", "-d", "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def answers() -> bool:
         assert proc.poll() is None, "chronyd exited"
@@ -227,10 +227,8 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
         except OSError:
             pass
         finally:
-            try:
+            with suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
 
     other = threading.Thread(target=copy, args=(b, a), daemon=True)
     other.start()

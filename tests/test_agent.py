@@ -33,8 +33,9 @@ def fake_agent(tmp_path: Path):
 
 def test_running_agent_is_found_and_its_stop_is_seen(run_exporter, fake_agent) -> None:
     proc, binary = fake_agent
-    config = config_yaml({"agent": {"interval": "200ms", "process_names": ["amazon-ssm-agent"],
-                                    "binary_paths": [str(binary)]}})
+    config = config_yaml(
+        {"agent": {"interval": "200ms", "process_names": ["amazon-ssm-agent"], "binary_paths": [str(binary)]}}
+    )
     exp = run_exporter(config)
     samples = exp.wait(lambda s: check_done(s, "agent_running"), "agent checks")
     assert value(samples, "ssm_agent_running") == 1 and value(samples, "ssm_agent_installed") == 1
@@ -56,9 +57,9 @@ def test_absent_agent_is_not_installed(run_exporter, tmp_path) -> None:
 
 LINES = {
     "signature_expired": "2026-11-25 10:00:00 ERROR [ssm] InvalidSignatureException: Signature expired: "
-                         "20261125T094900Z is now earlier than 20261125T095500Z (20261125T100000Z - 5 min.)",
+    "20261125T094900Z is now earlier than 20261125T095500Z (20261125T100000Z - 5 min.)",
     "tls_certificate": "2026-11-25 10:00:01 ERROR RequestError: send request failed caused by: Post "
-                       "https://ssm.us-east-1.amazonaws.com/: x509: certificate has expired or is not yet valid",
+    "https://ssm.us-east-1.amazonaws.com/: x509: certificate has expired or is not yet valid",
     "hibernate": "2026-11-25 10:00:02 INFO [ssm-agent] Entering SSM Agent hibernate - AccessDeniedException",
     "stop_request": "2026-11-25 10:00:03 INFO [ssm-agent] Service received stop ChangeRequest",
     "connection_error": "2026-11-25 10:00:04 ERROR dial tcp 10.0.0.1:443: i/o timeout",
@@ -88,6 +89,7 @@ def test_log_counts_are_exact_through_growth_rotation_and_truncation(run_exporte
     def counts_become(expected: dict[str, int]):
         def match(s) -> bool:
             return all(value(s, "ssm_agent_log_events_total", kind=k) == expected.get(k, 0) for k in LINES)
+
         return exp.wait(match, f"counts {expected}")
 
     write(log, ["signature_expired"] * 3 + ["hibernate"])
@@ -100,12 +102,15 @@ def test_log_counts_are_exact_through_growth_rotation_and_truncation(run_exporte
     samples = counts_become({"signature_expired": 5, "hibernate": 1, "stop_request": 4, "tls_certificate": 2})
 
     write(log, ["throttled"], mode="w")  # truncated and rewritten shorter
-    samples = counts_become({"signature_expired": 5, "hibernate": 1, "stop_request": 4, "tls_certificate": 2,
-                             "throttled": 1})
+    samples = counts_become(
+        {"signature_expired": 5, "hibernate": 1, "stop_request": 4, "tls_certificate": 2, "throttled": 1}
+    )
     assert value(samples, "ssm_agent_log_last_event_timestamp_seconds", kind="throttled") > 0
     before = value(samples, "ssm_check_last_run_timestamp_seconds", check="agent_log", target="")
-    later = exp.wait(lambda s: value(s, "ssm_check_last_run_timestamp_seconds", check="agent_log", target="") > before,
-                     "another cycle")
+    later = exp.wait(
+        lambda s: value(s, "ssm_check_last_run_timestamp_seconds", check="agent_log", target="") > before,
+        "another cycle",
+    )
     assert value(later, "ssm_agent_log_events_total", kind="signature_expired") == 5, "nothing counted twice"
 
 

@@ -77,8 +77,9 @@ def test_every_alert_is_complete_and_has_a_runbook_section() -> None:
 
 def test_promtool_rule_tests_cover_every_alert_firing() -> None:
     tests = sorted((ROOT / "alerts" / "tests").glob("*.yml"))
-    done = subprocess.run([shutil.which("promtool"), "test", "rules", *map(str, tests)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [shutil.which("promtool"), "test", "rules", *map(str, tests)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     fired = set()
     for path in tests:
@@ -88,8 +89,12 @@ def test_promtool_rule_tests_cover_every_alert_firing() -> None:
 
 
 def test_amtool_accepts_the_alertmanager_example() -> None:
-    done = subprocess.run([shutil.which("amtool"), "check-config", str(ROOT / "alerts" / "alertmanager.yml")],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [shutil.which("amtool"), "check-config", str(ROOT / "alerts" / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -103,7 +108,9 @@ def rich_exporter(run_exporter, chronyd, tmp_path):
         ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
         tls_port = stack.enter_context(https_server(context, host="127.0.0.2"))
         imds_url = stack.enter_context(imds_server(Imds(instance_id=INSTANCE)))
-        aws_url = stack.enter_context(aws_server(Aws(instances=[instance(INSTANCE), instance("i-0ffff", "ConnectionLost")])))
+        aws_url = stack.enter_context(
+            aws_server(Aws(instances=[instance(INSTANCE), instance("i-0ffff", "ConnectionLost")]))
+        )
         runner = tmp_path / "amazon-ssm-agent"
         shutil.copy("/bin/sleep", runner)
         agent = subprocess.Popen([str(runner), "600"])
@@ -111,19 +118,26 @@ def rich_exporter(run_exporter, chronyd, tmp_path):
         log = tmp_path / "agent.log"
         log.write_text("")
         target = {"host": "127.0.0.2", "port": tls_port, "server_name": "ssm.test", "ca_file": str(tmp_path / "ca.pem")}
-        config = config_yaml({
-            "region": "us-east-1", "interval": "1s",
-            "clock": {"servers": [chronyd], "interval": "1s", "http_date": {"targets": [target]}},
-            "endpoints": {"targets": [target]},
-            "agent": {"process_names": ["amazon-ssm-agent"], "binary_paths": [str(runner)]},
-            "agent_log": {"paths": [str(log)], "interval": "1s"},
-            "imds": {"url": imds_url},
-            "aws": {"endpoint_urls": {"sts": aws_url, "ssm": aws_url}},
-            "fleet": {"interval": "1s"},
-        })
-        exp = run_exporter(config, env={"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"})
-        exp.wait(lambda s: all(check_done(s, c) for c in ("clock_skew", "ping_status", "fleet_poll", "agent_log")),
-                 "every family to run")
+        config = config_yaml(
+            {
+                "region": "us-east-1",
+                "interval": "1s",
+                "clock": {"servers": [chronyd], "interval": "1s", "http_date": {"targets": [target]}},
+                "endpoints": {"targets": [target]},
+                "agent": {"process_names": ["amazon-ssm-agent"], "binary_paths": [str(runner)]},
+                "agent_log": {"paths": [str(log)], "interval": "1s"},
+                "imds": {"url": imds_url},
+                "aws": {"endpoint_urls": {"sts": aws_url, "ssm": aws_url}},
+                "fleet": {"interval": "1s"},
+            }
+        )
+        exp = run_exporter(
+            config, env={"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+        )
+        exp.wait(
+            lambda s: all(check_done(s, c) for c in ("clock_skew", "ping_status", "fleet_poll", "agent_log")),
+            "every family to run",
+        )
         with open(log, "a") as f:
             f.write("ERROR Signature expired: 20261125T100000Z is now earlier than 20261125T100500Z\n")
         yield exp
@@ -132,8 +146,11 @@ def rich_exporter(run_exporter, chronyd, tmp_path):
 def test_every_expression_parses_and_returns_data_on_real_prometheus(rich_exporter, tmp_path) -> None:
     address = rich_exporter.url.removeprefix("http://")
     with prometheus(tmp_path, [address], [RULES]) as url:
-        poll(lambda: query(url, "count_over_time(ssm_clock_estimated_offset_seconds[1m]) >= 5")["data"]["result"],
-             timeout=60, what="five scrapes")
+        poll(
+            lambda: query(url, "count_over_time(ssm_clock_estimated_offset_seconds[1m]) >= 5")["data"]["result"],
+            timeout=60,
+            what="five scrapes",
+        )
         for name, expr in dashboard_exprs():
             expr = expr.replace("$job", "ssm-exporter").replace("$instance", address)
             expr = expr.replace("$__rate_interval", "1m")
@@ -163,8 +180,16 @@ def notification(received: queue.Queue, path: str, status: str, alertname: str, 
 
 def test_clock_skew_pages_through_alertmanager_and_resolves(run_exporter, chronyd, tmp_path, report_line) -> None:
     port = free_port()
-    config = config_yaml({"clock": {"servers": [chronyd], "interval": "1s", "http_date": {"enabled": False},
-                                    "kernel": {"enabled": False}}})
+    config = config_yaml(
+        {
+            "clock": {
+                "servers": [chronyd],
+                "interval": "1s",
+                "http_date": {"enabled": False},
+                "kernel": {"enabled": False},
+            }
+        }
+    )
     test_rules = tmp_path / "rules.yml"
     test_rules.write_text(alerts_render.render(clock_skew_critical_for="5s"))
     routing = yaml.safe_load((ROOT / "alerts" / "alertmanager.yml").read_text())
@@ -172,14 +197,20 @@ def test_clock_skew_pages_through_alertmanager_and_resolves(run_exporter, chrony
     with webhook() as (hook, received):
         for receiver in routing["receivers"]:
             receiver["webhook_configs"][0]["url"] = f"{hook}/{receiver['name']}"
-        with alertmanager(tmp_path, routing) as am, \
-                prometheus(tmp_path, [f"127.0.0.1:{port}"], [test_rules], am) as prom:
+        with (
+            alertmanager(tmp_path, routing) as am,
+            prometheus(tmp_path, [f"127.0.0.1:{port}"], [test_rules], am) as prom,
+        ):
             skewed_at = time.monotonic()
             skewed = run_exporter(config, faketime="-10m", port=port)
             alert = notification(received, "/pager", "firing", "SSMClockSkewCritical", time.monotonic() + 120)
             paged_after = time.monotonic() - skewed_at
-            assert alert["labels"] == {"alertname": "SSMClockSkewCritical", "severity": "critical",
-                                       "job": "ssm-exporter", "instance": f"127.0.0.1:{port}"}
+            assert alert["labels"] == {
+                "alertname": "SSMClockSkewCritical",
+                "severity": "critical",
+                "job": "ssm-exporter",
+                "instance": f"127.0.0.1:{port}",
+            }
             assert alert["annotations"]["summary"].startswith("Clock skew beyond the SigV4 limit")
             assert re.search(r"is 600(\.\d+)? s away", alert["annotations"]["description"]), alert["annotations"]
             assert alert["annotations"]["runbook_url"].endswith("runbook.md#ssmclockskewcritical")
@@ -189,8 +220,12 @@ def test_clock_skew_pages_through_alertmanager_and_resolves(run_exporter, chrony
             run_exporter(config, port=port)
             notification(received, "/pager", "resolved", "SSMClockSkewCritical", time.monotonic() + 120)
             resolved_after = time.monotonic() - synced_at
-            poll(lambda: query(prom, "abs(ssm_clock_estimated_offset_seconds) < 0.05")["data"]["result"],
-                 what="Prometheus to read the synced clock")
-    report_line(f"clock skew -10m to page: {paged_after:.1f} s (for: 5s, scrape and evaluation every 1 s, "
-                f"group_wait 1 s); sync to resolved: {resolved_after:.1f} s")
+            poll(
+                lambda: query(prom, "abs(ssm_clock_estimated_offset_seconds) < 0.05")["data"]["result"],
+                what="Prometheus to read the synced clock",
+            )
+    report_line(
+        f"clock skew -10m to page: {paged_after:.1f} s (for: 5s, scrape and evaluation every 1 s, "
+        f"group_wait 1 s); sync to resolved: {resolved_after:.1f} s"
+    )
     assert dt.timedelta(seconds=paged_after) < dt.timedelta(minutes=2)

@@ -22,11 +22,13 @@ def world():
 
 
 def instance_config(imds_url: str, aws_url: str, **aws_extra) -> str:
-    return config_yaml({
-        "region": "us-east-1",
-        "imds": {"url": imds_url},
-        "aws": {"endpoint_urls": {"sts": aws_url, "ssm": aws_url}, "timeout": "10s", **aws_extra},
-    })
+    return config_yaml(
+        {
+            "region": "us-east-1",
+            "imds": {"url": imds_url},
+            "aws": {"endpoint_urls": {"sts": aws_url, "ssm": aws_url}, "timeout": "10s", **aws_extra},
+        }
+    )
 
 
 def done(*checks: str):
@@ -140,8 +142,9 @@ def test_unreachable_imds(run_exporter) -> None:
 def test_region_from_imds_when_not_configured(run_exporter, world) -> None:
     imds, aws, imds_url, aws_url = world
     imds.region = "eu-west-1"
-    exp = run_exporter(config_yaml({"imds": {"url": imds_url}, "aws": {"endpoint_urls": {"sts": aws_url}}}),
-                       env=HERMETIC)
+    exp = run_exporter(
+        config_yaml({"imds": {"url": imds_url}, "aws": {"endpoint_urls": {"sts": aws_url}}}), env=HERMETIC
+    )
     samples = exp.wait(done("sts"), "sts")
     assert value(samples, "ssm_check_success", check="sts", target="") == 1
     assert "GET /latest/meta-data/placement/region" in imds.requests
@@ -151,16 +154,24 @@ def test_fleet_mode_pages_through_every_instance(run_exporter, world) -> None:
     _, aws, imds_url, aws_url = world
     statuses = ["Online"] * 100 + ["ConnectionLost"] * 15 + ["Inactive"] * 5
     aws.instances[:] = [instance(f"i-{n:017x}", s) for n, s in enumerate(statuses)]
-    config = config_yaml({"region": "us-east-1", "imds": {"url": imds_url},
-                          "fleet": {"interval": "1h", "page_size": 50},
-                          "aws": {"enabled": False, "endpoint_urls": {"ssm": aws_url}}})
+    config = config_yaml(
+        {
+            "region": "us-east-1",
+            "imds": {"url": imds_url},
+            "fleet": {"interval": "1h", "page_size": 50},
+            "aws": {"enabled": False, "endpoint_urls": {"ssm": aws_url}},
+        }
+    )
     exp = run_exporter(config, env=HERMETIC)
     samples = exp.wait(done("fleet_poll"), "a fleet poll")
     assert value(samples, "ssm_check_success", check="fleet_poll", target="") == 1
     assert value(samples, "ssm_fleet_instances", status="Online") == 100
     assert value(samples, "ssm_fleet_instances", status="ConnectionLost") == 15
     assert value(samples, "ssm_fleet_instances", status="Inactive") == 5
-    lost = [k for k, v in samples.items() if k[0] == "ssm_agent_ping_status" and ("status", "ConnectionLost") in k[1]
-            and v == 1]
+    lost = [
+        k
+        for k, v in samples.items()
+        if k[0] == "ssm_agent_ping_status" and ("status", "ConnectionLost") in k[1] and v == 1
+    ]
     assert len(lost) == 15
     assert aws.calls["ssm:DescribeInstanceInformation"] == 3, "120 instances in pages of 50"

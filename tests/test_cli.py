@@ -30,9 +30,12 @@ def test_listen_address_in_use_is_one_line_exit_1(tmp_path) -> None:
         port = busy.getsockname()[1]
         config = tmp_path / "c.yml"
         config.write_text(config_yaml({}))
-        done = subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(config),
-                               f"--web.listen-address=127.0.0.1:{port}"], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "exporter", "--config.file", str(config), f"--web.listen-address=127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert done.returncode == 1
     assert "cannot listen" in done.stderr and "Traceback" not in done.stderr
 
@@ -47,9 +50,20 @@ def test_bad_flags_are_rejected(flag: str) -> None:
 def test_json_log_format(run_exporter, tmp_path) -> None:
     config = tmp_path / "c.yml"
     config.write_text(config_yaml({}))
-    proc = subprocess.Popen([sys.executable, "-m", "exporter", "--config.file", str(config),
-                             "--web.listen-address=127.0.0.1:0", "--log.format=json"],
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exporter",
+            "--config.file",
+            str(config),
+            "--web.listen-address=127.0.0.1:0",
+            "--log.format=json",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     line = proc.stderr.readline()
     os.killpg(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=10)

@@ -38,7 +38,9 @@ def test_faketime_skew_is_measured_and_fails_clock_skew(run_exporter, chronyd, s
 def test_no_skew_reads_about_zero_and_passes(run_exporter, chronyd) -> None:
     exp = run_exporter(ntp_only([chronyd]))
     samples = exp.wait(lambda s: check_done(s, "clock_skew"), "a clock cycle")
-    assert value(samples, "ssm_clock_offset_seconds", source="ntp", server=chronyd) == pytest.approx(0, abs=NTP_TOLERANCE)
+    assert value(samples, "ssm_clock_offset_seconds", source="ntp", server=chronyd) == pytest.approx(
+        0, abs=NTP_TOLERANCE
+    )
     assert value(samples, "ssm_check_success", check="clock_skew", target="") == 1
     assert value(samples, "ssm_clock_source_up", source="ntp", server=chronyd) == 1
     assert 0 < value(samples, "ssm_clock_ntp_rtt_seconds", server=chronyd) < 0.1
@@ -82,8 +84,10 @@ def test_invalid_replies_are_rejected_with_their_reason(run_exporter) -> None:
         exp = run_exporter(ntp_only(list(servers.values()) + [good], timeout="2s"))
         samples = exp.wait(lambda s: check_done(s, "clock_skew"), "a clock cycle")
     for behaviour, server in servers.items():
-        assert value(samples, "ssm_check_failure_info", check="clock_source", target=server,
-                     reason=BAD_REPLIES[behaviour]) == 1, behaviour
+        assert (
+            value(samples, "ssm_check_failure_info", check="clock_source", target=server, reason=BAD_REPLIES[behaviour])
+            == 1
+        ), behaviour
         assert value(samples, "ssm_clock_offset_seconds", source="ntp", server=server) is None, behaviour
     assert value(samples, "ssm_check_success", check="clock_source", target=good) == 1, "IPv6 server"
     assert value(samples, "ssm_clock_offset_seconds", source="ntp", server=good) == pytest.approx(0, abs=0.05)

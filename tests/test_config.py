@@ -32,7 +32,8 @@ INVALID = {
     "unknown-endpoint-url.yml": ["aws.endpoint_urls.sqs: unknown key"],
     "unknown-key.yml": ["clock.colour: unknown key"],
     "unknown-service.yml": [
-        "endpoints.services[1]: input should be 'ssm', 'ssmmessages', 'ec2messages', 's3', 'kms', 'logs' or 'monitoring'"
+        "endpoints.services[1]: input should be "
+        "'ssm', 'ssmmessages', 'ec2messages', 's3', 'kms', 'logs' or 'monitoring'"
     ],
     "zero-duration.yml": ["timeout: duration must be positive: '0s'"],
     "zero-samples.yml": ["clock.samples: input should be greater than or equal to 1"],
@@ -40,8 +41,12 @@ INVALID = {
 
 
 def config_check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "exporter", "--config.check", "--config.file", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "exporter", "--config.check", "--config.file", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_every_testdata_file_is_in_the_table() -> None:
@@ -67,7 +72,9 @@ def test_shipped_examples_are_valid(path: Path) -> None:
 def test_missing_file_is_one_line() -> None:
     done = config_check(TESTDATA / "does-not-exist.yml")
     assert done.returncode == 1
-    assert done.stderr.strip().endswith("cannot read " + str(TESTDATA / "does-not-exist.yml") + ": No such file or directory")
+    assert done.stderr.strip().endswith(
+        "cannot read " + str(TESTDATA / "does-not-exist.yml") + ": No such file or directory"
+    )
 
 
 def test_builtin_default_is_instance_mode_on_ec2_defaults() -> None:
@@ -84,13 +91,16 @@ def test_durations_are_go_style(text: str, seconds: float) -> None:
     assert config.parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("time.aws.com", ("time.aws.com", 123)),
-    ("127.0.0.1:11123", ("127.0.0.1", 11123)),
-    ("::1", ("::1", 123)),
-    ("[::1]:4123", ("::1", 4123)),
-    ("fe80::1", ("fe80::1", 123)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("time.aws.com", ("time.aws.com", 123)),
+        ("127.0.0.1:11123", ("127.0.0.1", 11123)),
+        ("::1", ("::1", 123)),
+        ("[::1]:4123", ("::1", 4123)),
+        ("fe80::1", ("fe80::1", 123)),
+    ],
+)
 def test_host_port_forms(text: str, expected: tuple[str, int]) -> None:
     assert config.split_host_port(text, 123) == expected
 
@@ -99,3 +109,13 @@ def test_family_interval_and_timeout_inherit_top_level() -> None:
     cfg = config.parse("interval: 45s\ntimeout: 3s\nclock: {timeout: 1s}\n")
     assert cfg.interval_of("endpoints") == 45 and cfg.interval_of("clock") == 15
     assert cfg.timeout_of("clock") == 1 and cfg.timeout_of("aws") == 3
+
+
+def test_code_is_linted_and_formatted() -> None:
+    """ruff with the project's settings (pyproject.toml): one style, checked on every run."""
+    paths = [str(ROOT / p) for p in ("exporter", "tests", "bench", "alerts", "grafana")]
+    for command in (["check"], ["format", "--check"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, *paths], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -89,9 +89,14 @@ def test_install_steps_build_a_venv_that_runs_read_only_as_non_root(scratch: Pat
     for keyword, rest in build:
         if keyword == "RUN":
             command = rest.replace("/opt/ssm-exporter", str(opt)).replace("/wheels", str(wheels))
-            done = subprocess.run(["bash", "-c", command], cwd=work, capture_output=True, text=True, timeout=900,
-                                  env={**os.environ, "PATH": f"{python_dir}:/usr/bin:/bin",
-                                       "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+            done = subprocess.run(
+                ["bash", "-c", command],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                env={**os.environ, "PATH": f"{python_dir}:/usr/bin:/bin", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            )
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
     opt.chmod(0o755)
@@ -102,8 +107,14 @@ def test_install_steps_build_a_venv_that_runs_read_only_as_non_root(scratch: Pat
     port = free_port()
     env = {"PATH": f"{opt}/bin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/nonexistent"}
     entry = json.loads(dict(runtime)["ENTRYPOINT"])
-    proc = subprocess.Popen(entry + ["--config.file", str(config), f"--web.listen-address=127.0.0.1:{port}"],
-                            env=env, user=uid, group=gid, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        entry + ["--config.file", str(config), f"--web.listen-address=127.0.0.1:{port}"],
+        env=env,
+        user=uid,
+        group=gid,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         health = json.loads(dict(runtime)["HEALTHCHECK"].split("CMD", 1)[1])
         health = [part.replace("10123", str(port)) for part in health]

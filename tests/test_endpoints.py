@@ -43,24 +43,48 @@ def test_each_tls_failure_has_its_reason_and_dates_are_still_published(run_expor
     stranger = trustme.CA()
     scenarios = {
         # host: (leaf, server_name, expected reason or None, (not_before, not_after) or None)
-        "127.0.0.2": (authority.issue_cert("valid.test", not_before=NOW - DAY, not_after=NOW + 30 * DAY),
-                      "valid.test", None, (NOW - DAY, NOW + 30 * DAY)),
-        "127.0.0.3": (authority.issue_cert("early.test", not_before=NOW + DAY, not_after=NOW + 30 * DAY),
-                      "early.test", "tls_cert_not_yet_valid", (NOW + DAY, NOW + 30 * DAY)),
-        "127.0.0.4": (authority.issue_cert("late.test", not_before=NOW - 30 * DAY, not_after=NOW - DAY),
-                      "late.test", "tls_cert_expired", (NOW - 30 * DAY, NOW - DAY)),
-        "127.0.0.5": (authority.issue_cert("other.test", not_before=NOW - DAY, not_after=NOW + DAY),
-                      "name.test", "tls_hostname_mismatch", (NOW - DAY, NOW + DAY)),
-        "127.0.0.6": (stranger.issue_cert("stranger.test", not_before=NOW - DAY, not_after=NOW + DAY),
-                      "stranger.test", "tls_untrusted", (NOW - DAY, NOW + DAY)),
+        "127.0.0.2": (
+            authority.issue_cert("valid.test", not_before=NOW - DAY, not_after=NOW + 30 * DAY),
+            "valid.test",
+            None,
+            (NOW - DAY, NOW + 30 * DAY),
+        ),
+        "127.0.0.3": (
+            authority.issue_cert("early.test", not_before=NOW + DAY, not_after=NOW + 30 * DAY),
+            "early.test",
+            "tls_cert_not_yet_valid",
+            (NOW + DAY, NOW + 30 * DAY),
+        ),
+        "127.0.0.4": (
+            authority.issue_cert("late.test", not_before=NOW - 30 * DAY, not_after=NOW - DAY),
+            "late.test",
+            "tls_cert_expired",
+            (NOW - 30 * DAY, NOW - DAY),
+        ),
+        "127.0.0.5": (
+            authority.issue_cert("other.test", not_before=NOW - DAY, not_after=NOW + DAY),
+            "name.test",
+            "tls_hostname_mismatch",
+            (NOW - DAY, NOW + DAY),
+        ),
+        "127.0.0.6": (
+            stranger.issue_cert("stranger.test", not_before=NOW - DAY, not_after=NOW + DAY),
+            "stranger.test",
+            "tls_untrusted",
+            (NOW - DAY, NOW + DAY),
+        ),
     }
     with ExitStack() as stack:
-        targets = [{"host": host, "port": serve(stack, host, leaf), "server_name": name, "ca_file": ca_file}
-                   for host, (leaf, name, _, _) in scenarios.items()]
+        targets = [
+            {"host": host, "port": serve(stack, host, leaf), "server_name": name, "ca_file": ca_file}
+            for host, (leaf, name, _, _) in scenarios.items()
+        ]
         silent_port = stack.enter_context(silent_tcp("127.0.0.7"))
-        targets += [{"host": "127.0.0.7", "port": silent_port},
-                    {"host": "127.0.0.8", "port": free_port()},
-                    {"host": "no-such-host.invalid", "port": 443}]
+        targets += [
+            {"host": "127.0.0.7", "port": silent_port},
+            {"host": "127.0.0.8", "port": free_port()},
+            {"host": "no-such-host.invalid", "port": 443},
+        ]
         exp = run_exporter(config_yaml({"endpoints": {"targets": targets, "timeout": "2s"}}))
         samples = exp.wait(all_done([t["host"] for t in targets]), "every endpoint probed")
 
@@ -80,15 +104,20 @@ def test_each_tls_failure_has_its_reason_and_dates_are_still_published(run_expor
         margin = value(samples, "ssm_endpoint_cert_clock_margin_seconds", endpoint=host)
         assert (margin > 0) == (reason in (None, "tls_hostname_mismatch", "tls_untrusted")), host
 
-    assert value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.7",
-                 reason="tls_handshake_timeout") == 1
+    assert (
+        value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.7", reason="tls_handshake_timeout")
+        == 1
+    )
     assert value(samples, "ssm_check_duration_seconds", check="endpoint", target="127.0.0.7") <= 2.0 + 0.5
     assert value(samples, "ssm_endpoint_up", endpoint="127.0.0.7") == 1
-    assert value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.8",
-                 reason="connection_refused") == 1
+    assert (
+        value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.8", reason="connection_refused") == 1
+    )
     assert value(samples, "ssm_endpoint_up", endpoint="127.0.0.8") == 0
-    assert value(samples, "ssm_check_failure_info", check="endpoint", target="no-such-host.invalid",
-                 reason="dns_error") == 1
+    assert (
+        value(samples, "ssm_check_failure_info", check="endpoint", target="no-such-host.invalid", reason="dns_error")
+        == 1
+    )
 
 
 @pytest.mark.parametrize("shift,reason,margin", [("-10m", "tls_cert_not_yet_valid", -480.0), (None, None, 120.0)])
@@ -101,7 +130,9 @@ def test_skewed_clock_sees_fresh_certificate_as_not_yet_valid(run_exporter, ca, 
         target = {"host": "127.0.0.2", "port": port, "server_name": "ssm.test", "ca_file": ca_file}
         exp = run_exporter(config_yaml({"endpoints": {"targets": [target]}}), faketime=shift)
         samples = exp.wait(all_done(["127.0.0.2"]), "the endpoint probed")
-    assert value(samples, "ssm_endpoint_cert_clock_margin_seconds", endpoint="127.0.0.2") == pytest.approx(margin, abs=10)
+    assert value(samples, "ssm_endpoint_cert_clock_margin_seconds", endpoint="127.0.0.2") == pytest.approx(
+        margin, abs=10
+    )
     if reason:
         assert value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.2", reason=reason) == 1
     else:

@@ -68,12 +68,14 @@ async def scrape(session: aiohttp.ClientSession, url: str) -> dict:
 
 async def test_hanging_and_raising_checks_do_not_block_scrape_or_others() -> None:
     counts = Counts()
-    engine = Engine([
-        Schedule(Hangs(), interval=0.05, timeout=0.5),
-        Schedule(Raises(), interval=0.05, timeout=0.5),
-        Schedule(counts, interval=0.05, timeout=0.5),
-        Schedule(Fails(), interval=0.05, timeout=0.5),
-    ])
+    engine = Engine(
+        [
+            Schedule(Hangs(), interval=0.05, timeout=0.5),
+            Schedule(Raises(), interval=0.05, timeout=0.5),
+            Schedule(counts, interval=0.05, timeout=0.5),
+            Schedule(Fails(), interval=0.05, timeout=0.5),
+        ]
+    )
     runner, port = await serve(engine, "127.0.0.1", 0)
     engine.start()
     url = f"http://127.0.0.1:{port}/metrics"
@@ -88,14 +90,18 @@ async def test_hanging_and_raising_checks_do_not_block_scrape_or_others() -> Non
             assert value(first, "ssm_check_success", check="raise", target="") == 0
             assert value(first, "ssm_check_failure_info", check="raise", target="", reason="error") == 1
             assert value(first, "ssm_check_success", check="count", target="") == 1
-            assert value(first, "ssm_check_failure_info", check="fail", target="a.example",
-                         reason="connection_refused") == 1
+            assert (
+                value(first, "ssm_check_failure_info", check="fail", target="a.example", reason="connection_refused")
+                == 1
+            )
             assert value(first, "ssm_endpoint_up", endpoint="a.example") == 0, "samples before a failure are kept"
             seen = counts.runs
             while counts.runs < seen + 3:
                 await asyncio.sleep(0.05)
             later = await scrape(session, url)
-            assert value(later, "ssm_clock_estimated_offset_seconds") > value(first, "ssm_clock_estimated_offset_seconds")
+            assert value(later, "ssm_clock_estimated_offset_seconds") > value(
+                first, "ssm_clock_estimated_offset_seconds"
+            )
             assert value(later, "ssm_check_failure_info", check="hang", target="", reason="timeout") == 1
     finally:
         await engine.stop()

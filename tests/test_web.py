@@ -34,8 +34,12 @@ def test_paths_and_methods(exporter) -> None:
     status, _, body = http_get(exporter.url + "/")
     assert status == 200 and b"clock_source" in body and b"clock_skew" in body
     assert http_get(exporter.url + "/no/such/path")[0] == 404
-    done = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                           exporter.url + "/metrics"], capture_output=True, text=True, timeout=10)
+    done = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", exporter.url + "/metrics"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert done.stdout == "405"
 
 

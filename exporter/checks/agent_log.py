@@ -17,14 +17,20 @@ from .logtail import Tail
 
 SIGNATURES: dict[str, re.Pattern[str]] = {
     "signature_expired": re.compile(r"Signature expired|Signature not yet current|RequestTimeTooSkewed", re.I),
-    "tls_certificate": re.compile(r"x509:|certificate (has expired|is not yet valid|signed by unknown)|"
-                                  r"tls: failed to verify", re.I),
+    "tls_certificate": re.compile(
+        r"x509:|certificate (has expired|is not yet valid|signed by unknown)|"
+        r"tls: failed to verify",
+        re.I,
+    ),
     "hibernate": re.compile(r"Entering SSM Agent hibernate", re.I),
     "stop_request": re.compile(r"Service received stop ChangeRequest", re.I),
     "access_denied": re.compile(r"AccessDenied|is not authorized to perform", re.I),
     "throttled": re.compile(r"Throttling|Rate exceeded|TooManyRequests", re.I),
-    "connection_error": re.compile(r"connection refused|no such host|i/o timeout|dial tcp|connection reset|"
-                                   r"send request failed", re.I),
+    "connection_error": re.compile(
+        r"connection refused|no such host|i/o timeout|dial tcp|connection reset|"
+        r"send request failed",
+        re.I,
+    ),
 }
 
 

@@ -21,8 +21,9 @@ REASON_OF_STATUS = {"ConnectionLost": "connection_lost", "Inactive": "inactive"}
 def publish_instance(report: Report, info: dict) -> None:
     """Ping status series for one InstanceInformation entry (instance and fleet mode alike)."""
     instance_id = str(info.get("InstanceId", ""))
-    report.states("ssm_agent_ping_status", PING_STATUSES, str(info.get("PingStatus", "")), label="status",
-                  instance_id=instance_id)
+    report.states(
+        "ssm_agent_ping_status", PING_STATUSES, str(info.get("PingStatus", "")), label="status", instance_id=instance_id
+    )
     last_ping = info.get("LastPingDateTime")
     if isinstance(last_ping, datetime):
         report.gauge("ssm_agent_last_ping_timestamp_seconds", last_ping.timestamp(), instance_id=instance_id)
@@ -62,8 +63,12 @@ class Family:
         async def ssm_api(report: Report) -> None:
             instance_id = await self._instance_id(report)
             region = await self._region(report)
-            reply = await api(self.deps, lambda: self.clients.get("ssm", region).describe_instance_information(
-                Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]))
+            reply = await api(
+                self.deps,
+                lambda: self.clients.get("ssm", region).describe_instance_information(
+                    Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
+                ),
+            )
             matches = [i for i in reply.get("InstanceInformationList", []) if i.get("InstanceId") == instance_id]
             if not matches:
                 raise CheckFailed("not_managed", f"{instance_id} is not a managed instance")

@@ -36,8 +36,15 @@ def classify(err: BaseException) -> str:
         return _CODES.get(code, "api_error")
     if isinstance(err, bx.NoCredentialsError | bx.PartialCredentialsError | bx.CredentialRetrievalError):
         return "no_credentials"
-    if isinstance(err, bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError
-                  | bx.ConnectionClosedError | bx.SSLError | bx.ProxyConnectionError):
+    if isinstance(
+        err,
+        bx.EndpointConnectionError
+        | bx.ConnectTimeoutError
+        | bx.ReadTimeoutError
+        | bx.ConnectionClosedError
+        | bx.SSLError
+        | bx.ProxyConnectionError,
+    ):
         return "endpoint_unreachable"
     if isinstance(err, bx.NoRegionError):
         return "no_region"

@@ -53,8 +53,7 @@ class Family:
 
         async def probe(report: Report) -> None:
             report.gauge("ssm_clock_source_up", 0, source="http_date", server=server)
-            offset, verified = await http_date.measure(self.deps.http, target, proxy, report.remaining,
-                                                       self.deps.clock)
+            offset, verified = await http_date.measure(self.deps.http, target, proxy, report.remaining, self.deps.clock)
             report.gauge("ssm_clock_source_up", 1, source="http_date", server=server)
             report.gauge("ssm_clock_offset_seconds", offset, source="http_date", server=server)
             report.gauge("ssm_clock_http_date_verified", 1 if verified else 0, server=server)

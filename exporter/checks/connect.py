@@ -37,7 +37,7 @@ async def resolve(host: str, port: int, remaining: Callable[[], float]) -> Resol
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), step_timeout(remaining))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         raise CheckFailed("dns_error", "DNS lookup timed out") from None
     except OSError as err:
         raise CheckFailed("dns_error", str(err)) from None
@@ -45,14 +45,15 @@ async def resolve(host: str, port: int, remaining: Callable[[], float]) -> Resol
     return Resolved(addresses, all(ipaddress.ip_address(a.split("%")[0]).is_private for a in addresses))
 
 
-async def connect(addresses: list[str], port: int, remaining: Callable[[], float]
-                  ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def connect(
+    addresses: list[str], port: int, remaining: Callable[[], float]
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """TCP to the first address that accepts, in resolver order."""
     failure = CheckFailed("connection_refused")
     for address in addresses:
         try:
             return await asyncio.wait_for(asyncio.open_connection(address, port), step_timeout(remaining))
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             failure = CheckFailed("connect_timeout", f"{address}:{port}")
         except OSError as err:
             failure = CheckFailed(classify(err), f"{address}:{port}: {err}")
@@ -61,8 +62,9 @@ async def connect(addresses: list[str], port: int, remaining: Callable[[], float
     raise failure
 
 
-async def tunnel(proxy: str, host: str, port: int, remaining: Callable[[], float]
-                 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def tunnel(
+    proxy: str, host: str, port: int, remaining: Callable[[], float]
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """An HTTP CONNECT tunnel through `proxy`; any failure on the way is `proxy_error`."""
     url = urlsplit(proxy)
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -78,7 +80,7 @@ async def tunnel(proxy: str, host: str, port: int, remaining: Callable[[], float
             for _ in range(MAX_PROXY_HEADER_LINES):
                 if (await reader.readline()) in (b"\r\n", b"\n", b""):
                     break
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         raise CheckFailed("proxy_error", "proxy did not answer in time") from None
     except OSError as err:
         raise CheckFailed("proxy_error", f"{type(err).__name__}: {err}") from None
@@ -88,11 +90,12 @@ async def tunnel(proxy: str, host: str, port: int, remaining: Callable[[], float
     return reader, writer
 
 
-async def handshake(writer: asyncio.StreamWriter, context: ssl.SSLContext, server_name: str,
-                    remaining: Callable[[], float]) -> ssl.SSLObject:
+async def handshake(
+    writer: asyncio.StreamWriter, context: ssl.SSLContext, server_name: str, remaining: Callable[[], float]
+) -> ssl.SSLObject:
     try:
         await asyncio.wait_for(writer.start_tls(context, server_hostname=server_name), step_timeout(remaining))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         raise CheckFailed("tls_handshake_timeout") from None
     except ssl.SSLError as err:
         raise CheckFailed(classify(err), str(err)) from None

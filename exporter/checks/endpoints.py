@@ -8,6 +8,7 @@ again unverified, so its dates are published exactly when they explain the failu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from ..config import Target
 from ..context import Deps, service_host
@@ -54,15 +55,17 @@ class Family:
         leaf = certs.validity(chain[0])
         report.gauge("ssm_endpoint_cert_not_before_timestamp_seconds", leaf.not_before, endpoint=endpoint)
         report.gauge("ssm_endpoint_cert_not_after_timestamp_seconds", leaf.not_after, endpoint=endpoint)
-        report.gauge("ssm_endpoint_cert_chain_earliest_expiry_timestamp_seconds", certs.earliest_expiry(chain),
-                     endpoint=endpoint)
+        report.gauge(
+            "ssm_endpoint_cert_chain_earliest_expiry_timestamp_seconds", certs.earliest_expiry(chain), endpoint=endpoint
+        )
         report.gauge("ssm_endpoint_cert_clock_margin_seconds", leaf.margin(self.deps.clock()), endpoint=endpoint)
 
     async def _unverified_chain(self, target: Target, report: Report) -> list[bytes]:
         _, writer = await self._open(target, Report(report.deadline, self.deps.monotonic))
         try:
-            ssl_object = await connect.handshake(writer, connect.unverified_context(), target.verify_name,
-                                                 report.remaining)
+            ssl_object = await connect.handshake(
+                writer, connect.unverified_context(), target.verify_name, report.remaining
+            )
             return certs.presented_chain(ssl_object)
         finally:
             writer.close()
@@ -77,14 +80,14 @@ class Family:
             report.gauge("ssm_endpoint_up", 1, endpoint=endpoint)
             start = self.deps.monotonic()
             try:
-                ssl_object = await connect.handshake(writer, connect.tls_context(target), target.verify_name,
-                                                     report.remaining)
+                ssl_object = await connect.handshake(
+                    writer, connect.tls_context(target), target.verify_name, report.remaining
+                )
             except CheckFailed as failure:
+                # The verified attempt's reason is the one reported, whatever the second fetch meets.
                 if failure.reason in CERTIFICATE_REASONS:
-                    try:
+                    with contextlib.suppress(CheckFailed):
                         self._publish_certificates(report, endpoint, await self._unverified_chain(target, report))
-                    except CheckFailed:
-                        pass  # the verified attempt's reason is the one that matters
                 raise
             finally:
                 writer.close()
@@ -98,6 +101,7 @@ class Family:
     async def cycle(self, run: Runner) -> None:
         targets = await self.targets()
         if targets is None:
+
             async def no_region(report: Report) -> None:
                 raise CheckFailed("no_region", "set region, AWS_REGION, or run where IMDS answers")
 

@@ -9,7 +9,6 @@ connection and published as such.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
@@ -29,8 +28,14 @@ def url_of(target: Target) -> str:
     return f"https://{host}{port}/"
 
 
-async def _date_once(session: aiohttp.ClientSession, target: Target, verify: bool, proxy: str | None,
-                     timeout: float, clock: Callable[[], float]) -> tuple[float, float]:
+async def _date_once(
+    session: aiohttp.ClientSession,
+    target: Target,
+    verify: bool,
+    proxy: str | None,
+    timeout: float,
+    clock: Callable[[], float],
+) -> tuple[float, float]:
     """(server time, local midpoint) of one request; any status code is fine."""
     sent = clock()
     async with session.get(
@@ -52,18 +57,23 @@ async def _date_once(session: aiohttp.ClientSession, target: Target, verify: boo
     return server, (sent + received) / 2
 
 
-async def measure(session: aiohttp.ClientSession, target: Target, proxy: str | None,
-                  remaining: Callable[[], float], clock: Callable[[], float]) -> tuple[float, bool]:
+async def measure(
+    session: aiohttp.ClientSession,
+    target: Target,
+    proxy: str | None,
+    remaining: Callable[[], float],
+    clock: Callable[[], float],
+) -> tuple[float, bool]:
     """(offset = server - local, verified) for one endpoint."""
     try:
         server, local = await _date_once(session, target, True, proxy, remaining(), clock)
         return server - local, True
     except aiohttp.ClientConnectorCertificateError:
         pass
-    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError) as err:
+    except (aiohttp.ClientError, TimeoutError, OSError) as err:
         raise CheckFailed(classify(err), str(err)) from None
     try:
         server, local = await _date_once(session, target, False, proxy, remaining(), clock)
-    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, OSError) as err:
+    except (aiohttp.ClientError, TimeoutError, OSError) as err:
         raise CheckFailed(classify(err), str(err)) from None
     return server - local, False

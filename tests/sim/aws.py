@@ -54,26 +54,37 @@ class Aws:
         now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
         stamp = lambda t: t.strftime(AMZ_DATE)  # noqa: E731
         if signed < now - WINDOW:
-            raise AwsError(400, "", f"Signature expired: {stamp(signed)} is now earlier than "
-                                    f"{stamp(now - WINDOW)} ({stamp(now)} - 5 min.)")
+            raise AwsError(
+                400,
+                "",
+                f"Signature expired: {stamp(signed)} is now earlier than {stamp(now - WINDOW)} ({stamp(now)} - 5 min.)",
+            )
         if signed > now + WINDOW:
-            raise AwsError(400, "", f"Signature not yet current: {stamp(signed)} is still later than "
-                                    f"{stamp(now + WINDOW)} ({stamp(now)} + 5 min.)")
+            raise AwsError(
+                400,
+                "",
+                f"Signature not yet current: {stamp(signed)} is still later than "
+                f"{stamp(now + WINDOW)} ({stamp(now)} + 5 min.)",
+            )
         if self.throttle:
             raise AwsError(400, "", "Rate exceeded")
 
     def describe_instance_information(self, request: dict) -> dict:
         if self.deny_ssm:
-            raise AwsError(400, "AccessDeniedException", "User is not authorized to perform: "
-                                                         "ssm:DescribeInstanceInformation")
+            raise AwsError(
+                400, "AccessDeniedException", "User is not authorized to perform: ssm:DescribeInstanceInformation"
+            )
         limit = request.get("MaxResults", 50)
         if not 5 <= limit <= 50:
-            raise AwsError(400, "ValidationException", f"1 validation error detected: Value '{limit}' at "
-                                                       "'maxResults' failed to satisfy constraint")
+            raise AwsError(
+                400,
+                "ValidationException",
+                f"1 validation error detected: Value '{limit}' at 'maxResults' failed to satisfy constraint",
+            )
         wanted = {v for f in request.get("Filters", []) if f.get("Key") == "InstanceIds" for v in f["Values"]}
         matching = [i for i in self.instances if not wanted or i["InstanceId"] in wanted]
         start = int(base64.b64decode(request["NextToken"]).decode()) if request.get("NextToken") else 0
-        reply: dict = {"InstanceInformationList": matching[start:start + limit]}
+        reply: dict = {"InstanceInformationList": matching[start : start + limit]}
         if start + limit < len(matching):
             reply["NextToken"] = base64.b64encode(str(start + limit).encode()).decode()
         return reply
@@ -112,8 +123,9 @@ def _handler(state: Aws) -> type[http.server.BaseHTTPRequestHandler]:
                     raise AwsError(400, "UnknownOperationException", "")
                 reply = state.describe_instance_information(json.loads(body or b"{}"))
             except AwsError as err:
-                code = err.code or ("ThrottlingException" if err.message == "Rate exceeded"
-                                    else "InvalidSignatureException")
+                code = err.code or (
+                    "ThrottlingException" if err.message == "Rate exceeded" else "InvalidSignatureException"
+                )
                 return self._send(err.status, json.dumps({"__type": code, "message": err.message}), kind, code)
             self._send(200, json.dumps(reply, default=lambda t: t.timestamp()), kind)
 
@@ -128,14 +140,18 @@ def _handler(state: Aws) -> type[http.server.BaseHTTPRequestHandler]:
             except AwsError as err:
                 code = err.code or ("Throttling" if err.message == "Rate exceeded" else "SignatureDoesNotMatch")
                 status = 403 if code == "SignatureDoesNotMatch" else err.status
-                xml = (f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-                       f"<Message>{err.message}</Message></Error><RequestId>0</RequestId></ErrorResponse>")
+                xml = (
+                    f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+                    f"<Message>{err.message}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+                )
                 return self._send(status, xml, "text/xml")
-            xml = (f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
-                   "<Arn>arn:aws:sts::123456789012:assumed-role/ssm-managed-instance/i-0123456789abcdef0</Arn>"
-                   "<UserId>AROASIMULATOR:i-0123456789abcdef0</UserId><Account>123456789012</Account>"
-                   "</GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata>"
-                   "</GetCallerIdentityResponse>")
+            xml = (
+                f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
+                "<Arn>arn:aws:sts::123456789012:assumed-role/ssm-managed-instance/i-0123456789abcdef0</Arn>"
+                "<UserId>AROASIMULATOR:i-0123456789abcdef0</UserId><Account>123456789012</Account>"
+                "</GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata>"
+                "</GetCallerIdentityResponse>"
+            )
             self._send(200, xml, "text/xml")
 
         def log_message(self, *args: object) -> None:
@@ -146,9 +162,17 @@ def _handler(state: Aws) -> type[http.server.BaseHTTPRequestHandler]:
 
 def instance(instance_id: str, status: str = "Online", **extra) -> dict:
     """An InstanceInformation entry as SSM returns it."""
-    return {"InstanceId": instance_id, "PingStatus": status, "LastPingDateTime": dt.datetime.now(dt.timezone.utc),
-            "AgentVersion": "3.3.1142.0", "IsLatestVersion": True, "PlatformType": "Windows",
-            "PlatformName": "Microsoft Windows Server 2022 Datacenter", "ResourceType": "EC2Instance", **extra}
+    return {
+        "InstanceId": instance_id,
+        "PingStatus": status,
+        "LastPingDateTime": dt.datetime.now(dt.timezone.utc),
+        "AgentVersion": "3.3.1142.0",
+        "IsLatestVersion": True,
+        "PlatformType": "Windows",
+        "PlatformName": "Microsoft Windows Server 2022 Datacenter",
+        "ResourceType": "EC2Instance",
+        **extra,
+    }
 
 
 @contextmanager

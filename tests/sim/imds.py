@@ -39,16 +39,22 @@ class Imds:
             "placement/availability-zone": self.region + "a",
         }
         if self.role:
-            items["iam/info"] = json.dumps({"Code": "Success", "InstanceProfileArn":
-                                            f"arn:aws:iam::123456789012:instance-profile/{self.role}"})
+            items["iam/info"] = json.dumps(
+                {"Code": "Success", "InstanceProfileArn": f"arn:aws:iam::123456789012:instance-profile/{self.role}"}
+            )
             items["iam/security-credentials/"] = self.role
-            items[f"iam/security-credentials/{self.role}"] = json.dumps({
-                "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": self.access_key,
-                "SecretAccessKey": self.secret_key, "Token": "simulated-session-token",
-                "LastUpdated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "Expiration": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            })
-        return items.get(path[len(base):]) if path.startswith(base) else None
+            items[f"iam/security-credentials/{self.role}"] = json.dumps(
+                {
+                    "Code": "Success",
+                    "Type": "AWS-HMAC",
+                    "AccessKeyId": self.access_key,
+                    "SecretAccessKey": self.secret_key,
+                    "Token": "simulated-session-token",
+                    "LastUpdated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "Expiration": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        return items.get(path[len(base) :]) if path.startswith(base) else None
 
 
 def _handler(state: Imds) -> type[http.server.BaseHTTPRequestHandler]:
