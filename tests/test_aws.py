@@ -175,3 +175,37 @@ def test_fleet_mode_pages_through_every_instance(run_exporter, world) -> None:
     ]
     assert len(lost) == 15
     assert aws.calls["ssm:DescribeInstanceInformation"] == 3, "120 instances in pages of 50"
+
+
+def test_garbage_api_replies_fail_with_a_reason_not_a_traceback(run_exporter, world) -> None:
+    _, aws, imds_url, aws_url = world
+    aws.garbage = True
+    exp = run_exporter(instance_config(imds_url, aws_url), env=HERMETIC)
+    samples = exp.wait(done("sts", "ssm_api"), "the API checks")
+    assert failed(samples, "sts", "api_error") and failed(samples, "ssm_api", "api_error")
+    assert "Traceback" not in exp.log_path.read_text()
+
+
+def test_garbage_fleet_reply_is_api_error(run_exporter, world) -> None:
+    _, aws, imds_url, aws_url = world
+    aws.garbage = True
+    config = config_yaml(
+        {
+            "region": "us-east-1",
+            "imds": {"url": imds_url},
+            "fleet": {},
+            "aws": {"enabled": False, "endpoint_urls": {"ssm": aws_url}},
+        }
+    )
+    samples = run_exporter(config, env=HERMETIC).wait(done("fleet_poll"), "a fleet poll")
+    assert failed(samples, "fleet_poll", "api_error")
+    assert value(samples, "ssm_fleet_instances", status="Online") is None
+
+
+def test_broken_credentials_document(run_exporter, world) -> None:
+    imds, _, imds_url, aws_url = world
+    imds.broken_credentials = True
+    exp = run_exporter(instance_config(imds_url, aws_url), env=HERMETIC)
+    samples = exp.wait(done("instance_profile"), "instance profile")
+    assert failed(samples, "instance_profile", "bad_credentials_document")
+    assert "Traceback" not in exp.log_path.read_text()

@@ -18,6 +18,13 @@ from .awsclients import Clients, api
 REASON_OF_STATUS = {"ConnectionLost": "connection_lost", "Inactive": "inactive"}
 
 
+def instance_list(reply: dict) -> list[dict]:
+    """InstanceInformationList of a reply; botocore hands unparseable JSON back as a dict without it."""
+    if not isinstance(reply.get("InstanceInformationList"), list):
+        raise CheckFailed("api_error", "reply without InstanceInformationList")
+    return reply["InstanceInformationList"]
+
+
 def publish_instance(report: Report, info: dict) -> None:
     """Ping status series for one InstanceInformation entry (instance and fleet mode alike)."""
     instance_id = str(info.get("InstanceId", ""))
@@ -69,7 +76,7 @@ class Family:
                     Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
                 ),
             )
-            matches = [i for i in reply.get("InstanceInformationList", []) if i.get("InstanceId") == instance_id]
+            matches = [i for i in instance_list(reply) if i.get("InstanceId") == instance_id]
             if not matches:
                 raise CheckFailed("not_managed", f"{instance_id} is not a managed instance")
             found["info"] = matches[0]

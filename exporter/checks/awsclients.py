@@ -62,5 +62,7 @@ async def api(deps: Deps, fn: Callable[[], T]) -> T:
     """Run blocking boto3 work in the thread pool; any failure becomes a contract reason."""
     try:
         return await deps.blocking(fn)
+    except CheckFailed:
+        raise
     except Exception as err:  # botocore raises many unrelated types; all are classified
         raise CheckFailed(awserr.classify(err), awserr.detail(err)) from None

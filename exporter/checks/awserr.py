@@ -34,7 +34,10 @@ def classify(err: BaseException) -> str:
         if code in ("InvalidSignatureException", "SignatureDoesNotMatch"):
             return "signature_expired" if any(m in message for m in _SKEW_MESSAGES) else "invalid_signature"
         return _CODES.get(code, "api_error")
-    if isinstance(err, bx.NoCredentialsError | bx.PartialCredentialsError | bx.CredentialRetrievalError):
+    if isinstance(
+        err,
+        bx.NoCredentialsError | bx.PartialCredentialsError | bx.CredentialRetrievalError | bx.MetadataRetrievalError,
+    ):
         return "no_credentials"
     if isinstance(
         err,

@@ -11,7 +11,7 @@ from collections import Counter
 from ..catalog import PING_STATUSES
 from ..context import Deps
 from ..engine import CheckFailed, Report, Runner
-from .aws import publish_instance
+from .aws import instance_list, publish_instance
 from .awsclients import Clients, api
 
 
@@ -26,7 +26,7 @@ class Family:
         client = self.clients.get("ssm", region)
         paginator = client.get_paginator("describe_instance_information")
         pages = paginator.paginate(PaginationConfig={"PageSize": self.deps.config.fleet.page_size})
-        return [info for page in pages for info in page.get("InstanceInformationList", [])]
+        return [info for page in pages for info in instance_list(page)]
 
     async def _poll(self, report: Report) -> None:
         region = await self.deps.region(report.remaining())

@@ -40,6 +40,7 @@ class Aws:
     instances: list[dict] = field(default_factory=list)
     throttle: bool = False
     deny_ssm: bool = False
+    garbage: bool = False  # answer 200 with a body no parser accepts
     clock: Callable[[], float] = time.time
     calls: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,6 +108,8 @@ def _handler(state: Aws) -> type[http.server.BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if state.garbage:
+                return self._send(200, "\x00<<not json, not xml{", "application/x-amz-json-1.1")
             target = self.headers.get("X-Amz-Target", "")
             if target.startswith("AmazonSSM."):
                 self._ssm(target.split(".", 1)[1], body)

@@ -27,6 +27,7 @@ class Imds:
     secret_key: str = "simulated/secret/key/0000000000000000000"
     refuse_tokens: bool = False
     require_v2: bool = True
+    broken_credentials: bool = False
     tokens: set[str] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +55,8 @@ class Imds:
                     "Expiration": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
             )
+            if self.broken_credentials:
+                items[f"iam/security-credentials/{self.role}"] = '{"Code": "Success", "Expiration": '
         return items.get(path[len(base) :]) if path.startswith(base) else None
 
 
