@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import shutil
@@ -11,7 +12,7 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -44,31 +45,45 @@ def ntp_reply(request: bytes, behaviour: str, now: float) -> bytes:
 
 
 @contextmanager
-def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
-    """A UDP NTP responder with one behaviour; yields its port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.bind((host, 0))
-    sock.settimeout(0.1)
+def _background(
+    sock: socket.socket, step: Callable[[], None], cleanup: Callable[[], None] = lambda: None
+) -> Iterator[int]:
+    """Run `step` over and over in a thread for the life of the context; yields the socket's port."""
     stop = threading.Event()
 
-    def serve() -> None:
+    def run() -> None:
         while not stop.is_set():
-            try:
-                request, peer = sock.recvfrom(512)
-            except TimeoutError:
-                continue
-            if behaviour != "silent":
-                sock.sendto(ntp_reply(request, behaviour, time.time()), peer)
+            step()
 
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield sock.getsockname()[1]
     finally:
         stop.set()
         thread.join(5)
+        cleanup()
         sock.close()
+
+
+@contextmanager
+def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
+    """A UDP NTP responder with one behaviour; yields its port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.bind((host, 0))
+    sock.settimeout(0.1)
+
+    def answer() -> None:
+        try:
+            request, peer = sock.recvfrom(512)
+        except TimeoutError:
+            return
+        if behaviour != "silent":
+            sock.sendto(ntp_reply(request, behaviour, time.time()), peer)
+
+    with _background(sock, answer) as port:
+        yield port
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -143,27 +158,19 @@ def silent_tcp(host: str = "127.0.0.1") -> Iterator[int]:
     sock = socket.socket()
     sock.bind((host, 0))
     sock.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
     sock.settimeout(0.05)
+    held: list[socket.socket] = []
 
     def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(sock.accept()[0])
-            except OSError:
-                continue
+        with contextlib.suppress(OSError):
+            held.append(sock.accept()[0])
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
+    def close_held() -> None:
         for conn in held:
             conn.close()
-        sock.close()
+
+    with _background(sock, accept, close_held) as port:
+        yield port
 
 
 class ConnectProxy:
