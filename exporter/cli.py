@@ -9,10 +9,11 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__, checks, config, logs
+from . import __version__, checks, config, logs, webconfig
 from .context import close_deps, make_deps
 from .engine import Engine
 from .web import serve
+from .webconfig import WebConfig
 
 DEFAULT_LISTEN = ":10123"
 log = logging.getLogger("ssm_exporter")
@@ -47,21 +48,31 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_LISTEN,
         help=f"address to serve /metrics on (default {DEFAULT_LISTEN})",
     )
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config",
+        type=Path,
+        default=None,
+        help="TLS and basic auth for the HTTP endpoints (exporter-toolkit format)",
+    )
     p.add_argument("--log.level", dest="log_level", choices=sorted(logs.LEVELS), default="info")
     p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
     p.add_argument("--version", action="version", version=f"ssm-exporter {__version__}")
     return p
 
 
-async def run(cfg: config.Config, host: str, port: int) -> int:
+async def run(cfg: config.Config, host: str, port: int, web_config: WebConfig | None = None) -> int:
     deps = await make_deps(cfg)
     engine = Engine(checks.build(deps))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows event loops have no signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     try:
-        runner, bound = await serve(engine, host, port)
+        runner, bound = await serve(engine, host, port, web_config)
     except OSError as err:
         log.error("cannot listen", extra={"address": f"{host}:{port}", "error": err.strerror or str(err)})
         await close_deps(deps)
@@ -89,12 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config.load(args.config_file)
     except config.ConfigError as err:
-        for problem in err.problems:
-            print(f"ssm-exporter: {source}: {problem}", file=sys.stderr)
-        return 1
+        return _report(source, err)
+    try:
+        web_config = webconfig.load(args.web_config) if args.web_config else None
+    except config.ConfigError as err:
+        return _report(str(args.web_config), err)
     if args.config_check:
         print(f"{source}: OK")
         return 0
     logs.setup(args.log_level, args.log_format)
     host, port = args.listen
-    return asyncio.run(run(cfg, host, port))
+    return asyncio.run(run(cfg, host, port, web_config))
+
+
+def _report(source: str, err: config.ConfigError) -> int:
+    for problem in err.problems:
+        print(f"ssm-exporter: {source}: {problem}", file=sys.stderr)
+    return 1

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -68,6 +68,7 @@ def split_host_port(value: str, default_port: int) -> tuple[str, int]:
     return host, port
 
 
+M = TypeVar("M", bound=BaseModel)
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 OptDuration = Annotated[float | None, BeforeValidator(lambda v: None if v is None else parse_duration(v))]
 
@@ -240,7 +241,8 @@ def _message(error: dict[str, Any]) -> str:
     return message[0].lower() + message[1:]
 
 
-def parse(text: str) -> Config:
+def validate(model: type[M], text: str) -> M:
+    """YAML text into `model`, every problem collected as one 'key.path: message' line."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -252,7 +254,7 @@ def parse(text: str) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(["(top level): must be a mapping of keys"])
     try:
-        return Config.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
         problems = []
         for error in err.errors():
@@ -262,12 +264,19 @@ def parse(text: str) -> Config:
         raise ConfigError(problems) from None
 
 
+def read(path: Path) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as err:
+        raise ConfigError([f"cannot read {path}: {err.strerror}"]) from None
+
+
+def parse(text: str) -> Config:
+    return validate(Config, text)
+
+
 def load(path: Path | None) -> Config:
     """Read `path`, or the embedded default (instance mode on EC2) when none is given."""
     if path is None:
         return parse(resources.files("exporter").joinpath("default.yml").read_text())
-    try:
-        text = Path(path).read_text()
-    except OSError as err:
-        raise ConfigError([f"cannot read {path}: {err.strerror}"]) from None
-    return parse(text)
+    return parse(read(path))

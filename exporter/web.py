@@ -15,6 +15,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 from . import __version__
 from .collector import CacheCollector
 from .engine import Engine
+from .webconfig import WebConfig, basic_auth
 
 
 def _landing(engine: Engine):
@@ -37,7 +38,7 @@ def _landing(engine: Engine):
     return handler
 
 
-def make_app(engine: Engine) -> web.Application:
+def make_app(engine: Engine, web_config: WebConfig | None = None) -> web.Application:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CacheCollector(engine))
 
@@ -49,7 +50,8 @@ def make_app(engine: Engine) -> web.Application:
             return web.Response(text="Ready.\n")
         return web.Response(status=503, text="Not ready: first cycle still running.\n")
 
-    app = web.Application()
+    middlewares = [basic_auth(web_config.basic_auth_users)] if web_config and web_config.basic_auth_users else []
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/metrics", make_aiohttp_handler(registry))
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
@@ -57,10 +59,11 @@ def make_app(engine: Engine) -> web.Application:
     return app
 
 
-async def serve(engine: Engine, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def serve(engine: Engine, host: str, port: int, web_config: WebConfig | None = None) -> tuple[web.AppRunner, int]:
     """Start listening; returns the runner (to clean up) and the bound port (for port 0)."""
-    runner = web.AppRunner(make_app(engine), access_log=None, handle_signals=False)
+    runner = web.AppRunner(make_app(engine, web_config), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host or None, port, reuse_address=True)
+    ssl_context = web_config.ssl_context() if web_config else None
+    site = web.TCPSite(runner, host or None, port, reuse_address=True, ssl_context=ssl_context)
     await site.start()
     return runner, runner.addresses[0][1]

@@ -69,18 +69,16 @@ def http_get(url: str, timeout: float = 5.0, **headers: str) -> tuple[int, dict[
 class Exporter:
     """The real `ssm-exporter` in its own process group; `faketime` shifts its whole clock."""
 
-    def __init__(self, config: Path, faketime: str | None = None, env: dict[str, str] | None = None, port: int = 0):
-        command = [
-            sys.executable,
-            "-m",
-            "exporter",
-            "--config.file",
-            str(config),
-            "--web.listen-address",
-            f"127.0.0.1:{port}",
-            "--log.level",
-            "debug",
-        ]
+    def __init__(
+        self,
+        config: Path,
+        faketime: str | None = None,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+        args: tuple[str, ...] = (),
+    ):
+        command = [sys.executable, "-m", "exporter", "--config.file", str(config)]
+        command += ["--web.listen-address", f"127.0.0.1:{port}", "--log.level", "debug", *args]
         if faketime:
             command = [shutil.which("faketime") or "faketime", "-f", faketime] + command
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "PROXY" not in k.upper()}
