@@ -30,6 +30,10 @@ CATALOG: dict[str, Spec] = {
     "ssm_check_failure_info": _g("1 while the check fails, with the reason.", "check", "target", "reason"),
     "ssm_exporter_build_info": Spec("gauge", "Build of the exporter; always 1.", ("version", "python_version")),
     "ssm_exporter_cycle_duration_seconds": _g("Duration of the family's latest full cycle.", "family"),
+    "ssm_exporter_config_last_reload_successful": Spec("gauge", "1 if the last config reload (SIGHUP) succeeded."),
+    "ssm_exporter_config_last_reload_success_timestamp_seconds": Spec(
+        "gauge", "Unix time of the last successful config load."
+    ),
     # clock
     "ssm_clock_offset_seconds": _g(
         "Reference clock minus local clock; positive: local clock behind.", "source", "server"

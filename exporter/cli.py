@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, checks, config, logs, webconfig
-from .context import close_deps, make_deps
+from .context import Deps, close_deps, make_deps
 from .engine import Engine
 from .web import serve
 from .webconfig import WebConfig
@@ -61,9 +61,46 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-async def run(cfg: config.Config, host: str, port: int, web_config: WebConfig | None = None) -> int:
+class Reloader:
+    """Re-reads the config on SIGHUP; a broken file keeps the running config and says why."""
+
+    def __init__(self, path: Path | None, engine: Engine, deps: Deps):
+        self.path, self.engine, self.deps = path, engine, deps
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def request(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def reload(self) -> None:
+        async with self._lock:
+            try:
+                cfg = config.load(self.path)
+            except config.ConfigError as err:
+                self.engine.reload_successful = False
+                for problem in err.problems:
+                    log.error("config reload failed, keeping the running config", extra={"problem": problem})
+                return
+            old, self.deps = self.deps, await make_deps(cfg)
+            await self.engine.replace(checks.build(self.deps))
+            await close_deps(old)
+            log.info("config reloaded", extra={"families": ",".join(s.family.name for s in self.engine.schedules)})
+
+    async def shutdown(self) -> None:
+        """Stop the checks and release their clients, after any reload in progress."""
+        async with self._lock:
+            await self.engine.stop()
+            await close_deps(self.deps)
+
+
+async def run(
+    cfg: config.Config, host: str, port: int, web_config: WebConfig | None = None, path: Path | None = None
+) -> int:
     deps = await make_deps(cfg)
     engine = Engine(checks.build(deps))
+    reloader = Reloader(path, engine, deps)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -71,6 +108,8 @@ async def run(cfg: config.Config, host: str, port: int, web_config: WebConfig | 
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # Windows event loops have no signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    if hasattr(signal, "SIGHUP"):
+        loop.add_signal_handler(signal.SIGHUP, reloader.request)
     try:
         runner, bound = await serve(engine, host, port, web_config)
     except OSError as err:
@@ -88,9 +127,8 @@ async def run(cfg: config.Config, host: str, port: int, web_config: WebConfig | 
     )
     await stop.wait()
     log.info("shutting down")
-    await engine.stop()
+    await reloader.shutdown()
     await runner.cleanup()
-    await close_deps(deps)
     return 0
 
 
@@ -110,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logs.setup(args.log_level, args.log_format)
     host, port = args.listen
-    return asyncio.run(run(cfg, host, port, web_config))
+    return asyncio.run(run(cfg, host, port, web_config, args.config_file))
 
 
 def _report(source: str, err: config.ConfigError) -> int:

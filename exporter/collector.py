@@ -23,6 +23,12 @@ class CacheCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         families = {name: self._family(name, spec) for name, spec in CATALOG.items()}
         families["ssm_exporter_build_info"].add_metric([self._version, platform.python_version()], 1)
+        families["ssm_exporter_config_last_reload_successful"].add_metric(
+            [], 1 if self._engine.reload_successful else 0
+        )
+        families["ssm_exporter_config_last_reload_success_timestamp_seconds"].add_metric(
+            [], self._engine.reload_success_timestamp
+        )
         for schedule in self._engine.schedules:
             if schedule.last_cycle_seconds is not None:
                 families["ssm_exporter_cycle_duration_seconds"].add_metric(

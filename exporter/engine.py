@@ -129,6 +129,9 @@ class Engine:
         self.ready = asyncio.Event()
         if not schedules:
             self.ready.set()
+        # Config reloads are reported with the checks they replace (blackbox_exporter's metrics).
+        self.reload_successful = True
+        self.reload_success_timestamp = clock()
 
     def results(self) -> list[Result]:
         return list(self._results.values())
@@ -197,6 +200,16 @@ class Engine:
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._loop(s), name=s.family.name) for s in self.schedules]
+
+    async def replace(self, schedules: list[Schedule]) -> None:
+        """Swap in the families of a reloaded config; results start afresh, readiness is kept."""
+        await self.stop()
+        self._stopping = asyncio.Event()
+        self.schedules = schedules
+        self._results.clear()
+        self._cycled.clear()
+        self.reload_successful, self.reload_success_timestamp = True, self._clock()
+        self.start()
 
     async def stop(self) -> None:
         self._stopping.set()

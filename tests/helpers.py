@@ -83,6 +83,7 @@ class Exporter:
             command = [shutil.which("faketime") or "faketime", "-f", faketime] + command
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "PROXY" not in k.upper()}
         full_env.update(env or {})
+        self.config = config
         self.log_path = config.with_suffix(".log")
         self._log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(

@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-from .helpers import config_yaml
+from .helpers import check_done, config_yaml, value
+from .servers import fake_ntp
+from .test_clock import ntp_only
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -75,3 +77,25 @@ def test_json_log_format(run_exporter, tmp_path) -> None:
 def test_version_flag() -> None:
     done = subprocess.run([sys.executable, "-m", "exporter", "--version"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and done.stdout.startswith("ssm-exporter ")
+
+
+def test_sighup_reloads_and_a_broken_config_keeps_the_running_one(run_exporter, chronyd) -> None:
+    with fake_ntp("good") as port:
+        second = f"127.0.0.1:{port}"
+        exp = run_exporter(ntp_only([chronyd]))
+        exp.wait(lambda s: check_done(s, "clock_source", chronyd), "the first config")
+        exp.config.write_text(ntp_only([second]))
+        os.kill(exp.proc.pid, signal.SIGHUP)
+        samples = exp.wait(lambda s: check_done(s, "clock_source", second), "the reloaded config")
+        assert not check_done(samples, "clock_source", chronyd), "the old server's results are gone"
+        assert value(samples, "ssm_exporter_config_last_reload_successful") == 1
+
+        exp.config.write_text("clock: {servers: [not a host!]}\n")
+        os.kill(exp.proc.pid, signal.SIGHUP)
+        samples = exp.wait(lambda s: value(s, "ssm_exporter_config_last_reload_successful") == 0, "a failed reload")
+        before = value(samples, "ssm_check_last_run_timestamp_seconds", check="clock_source", target=second)
+        exp.wait(
+            lambda s: value(s, "ssm_check_last_run_timestamp_seconds", check="clock_source", target=second) > before,
+            "the running config to keep running",
+        )
+        assert "clock.servers[0]: not a host or host:port" in exp.log_path.read_text()
