@@ -72,6 +72,7 @@ CATALOG: dict[str, Spec] = {
     "ssm_agent_ping_status": _g("SSM ping status, one 0/1 series per status.", "instance_id", "status"),
     "ssm_agent_last_ping_timestamp_seconds": _g("LastPingDateTime reported by SSM.", "instance_id"),
     "ssm_agent_is_latest_version": _g("1 if SSM reports the agent as the latest version.", "instance_id"),
+    "ssm_agent_reported_version_info": _g("Agent version as SSM reports it; always 1.", "instance_id", "version"),
     "ssm_agent_log_events_total": Spec(
         "counter", "Agent log lines matching a known failure signature since start.", ("kind",)
     ),

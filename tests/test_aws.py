@@ -49,6 +49,7 @@ def test_healthy_instance_publishes_ping_status(run_exporter, world) -> None:
     assert value(samples, "ssm_agent_ping_status", instance_id=INSTANCE, status="ConnectionLost") == 0
     assert value(samples, "ssm_agent_ping_status", instance_id=INSTANCE, status="Inactive") == 0
     assert value(samples, "ssm_agent_is_latest_version", instance_id=INSTANCE) == 1
+    assert value(samples, "ssm_agent_reported_version_info", instance_id=INSTANCE, version="3.3.1142.0") == 1
     assert value(samples, "ssm_agent_last_ping_timestamp_seconds", instance_id=INSTANCE) > 0
     assert value(samples, "ssm_imds_up") == 1 and value(samples, "ssm_instance_profile_attached") == 1
     expiry = value(samples, "ssm_instance_credentials_expiry_timestamp_seconds")

@@ -34,6 +34,8 @@ def publish_instance(report: Report, info: dict) -> None:
     last_ping = info.get("LastPingDateTime")
     if isinstance(last_ping, datetime):
         report.gauge("ssm_agent_last_ping_timestamp_seconds", last_ping.timestamp(), instance_id=instance_id)
+    if info.get("AgentVersion"):
+        report.gauge("ssm_agent_reported_version_info", 1, instance_id=instance_id, version=str(info["AgentVersion"]))
     if isinstance(info.get("IsLatestVersion"), bool):
         report.gauge("ssm_agent_is_latest_version", 1 if info["IsLatestVersion"] else 0, instance_id=instance_id)
 
