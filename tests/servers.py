@@ -241,3 +241,27 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
     other.start()
     copy(a, b)
     other.join(5)
+
+
+@contextmanager
+def full_backlog(host: str = "127.0.0.1") -> Iterator[int]:
+    """A listener whose accept queue is full: the kernel drops further SYNs, so connects time out."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.listen(0)
+    port = sock.getsockname()[1]
+    fillers: list[socket.socket] = []
+    try:
+        while True:  # fill until a connect no longer completes: the queue is then provably full
+            filler = socket.socket()
+            filler.settimeout(0.5)
+            fillers.append(filler)
+            try:
+                filler.connect((host, port))
+            except TimeoutError:
+                break
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        sock.close()

@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 from .helpers import check_done, config_yaml, free_port, value
-from .servers import ConnectProxy, https_server, silent_tcp
+from .servers import ConnectProxy, full_backlog, https_server, silent_tcp
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 DAY = dt.timedelta(days=1)
@@ -80,9 +80,11 @@ def test_each_tls_failure_has_its_reason_and_dates_are_still_published(run_expor
             for host, (leaf, name, _, _) in scenarios.items()
         ]
         silent_port = stack.enter_context(silent_tcp("127.0.0.7"))
+        full_port = stack.enter_context(full_backlog("127.0.0.9"))
         targets += [
             {"host": "127.0.0.7", "port": silent_port},
             {"host": "127.0.0.8", "port": free_port()},
+            {"host": "127.0.0.9", "port": full_port},
             {"host": "no-such-host.invalid", "port": 443},
         ]
         exp = run_exporter(config_yaml({"endpoints": {"targets": targets, "timeout": "2s"}}))
@@ -114,6 +116,8 @@ def test_each_tls_failure_has_its_reason_and_dates_are_still_published(run_expor
         value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.8", reason="connection_refused") == 1
     )
     assert value(samples, "ssm_endpoint_up", endpoint="127.0.0.8") == 0
+    assert value(samples, "ssm_check_failure_info", check="endpoint", target="127.0.0.9", reason="connect_timeout") == 1
+    assert value(samples, "ssm_check_duration_seconds", check="endpoint", target="127.0.0.9") <= 2.0 + 0.5
     assert (
         value(samples, "ssm_check_failure_info", check="endpoint", target="no-such-host.invalid", reason="dns_error")
         == 1
