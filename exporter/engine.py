@@ -166,9 +166,19 @@ class Engine:
             timestamp=self._clock(),
             samples=tuple(report.samples),
         )
+        self._log_change(self._results.get((check, target)), result)
         self._results[(check, target)] = result
         schedule.seen.add((check, target))
         return result
+
+    @staticmethod
+    def _log_change(previous: Result | None, result: Result) -> None:
+        """One line when a check starts failing, changes reason or recovers; not every cycle."""
+        where = {"check": result.check, "target": result.target}
+        if not result.success and (previous is None or previous.reason != result.reason):
+            log.warning("check failing", extra={**where, "reason": result.reason})
+        elif result.success and previous is not None and not previous.success:
+            log.info("check recovered", extra=where)
 
     async def run_cycle(self, schedule: Schedule) -> None:
         """One cycle of one family; results of targets that vanished are dropped afterwards."""

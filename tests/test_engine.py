@@ -145,3 +145,26 @@ async def test_unknown_metric_name_fails_the_check_as_error() -> None:
     await engine.run_cycle(schedule)
     result = engine.result("typo")
     assert (result.success, result.reason) == (False, "error")
+
+
+async def test_state_changes_are_logged_once(caplog) -> None:
+    class Flaky:
+        name = "flaky"
+        reasons = ["dns_error", "dns_error", "timeout_x", None, None]
+
+        async def cycle(self, run):
+            reason = self.reasons.pop(0)
+
+            async def probe(report: Report) -> None:
+                if reason:
+                    raise CheckFailed(reason)
+
+            await run("flaky", "t", probe)
+
+    schedule = Schedule(Flaky(), interval=60, timeout=1)
+    engine = Engine([schedule])
+    with caplog.at_level("INFO", logger="exporter.engine"):
+        for _ in range(5):
+            await engine.run_cycle(schedule)
+    lines = [(r.getMessage(), getattr(r, "reason", "")) for r in caplog.records]
+    assert lines == [("check failing", "dns_error"), ("check failing", "timeout_x"), ("check recovered", "")]
