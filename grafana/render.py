@@ -51,6 +51,12 @@ def panel(
     }
 
 
+def table(title: str, exprs: list[str], grid: tuple[int, int, int, int], **options: object) -> dict:
+    """A table of instant queries, one target per expression (refs A, B, C, ...)."""
+    targets = [target(expr, ref=chr(ord("A") + i), table=True) for i, expr in enumerate(exprs)]
+    return panel("table", title, targets, grid, **options)
+
+
 def variables(with_instance: bool) -> list[dict]:
     result = [
         {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Data source"},
@@ -124,10 +130,9 @@ def fleet() -> dict:
                 steps=[{"color": "green", "value": None}, {"color": "red", "value": 1}],
             ),
             panel("stat", "Exporters up", [target(f"sum(up{{{JOB}}})")], (18, 0, 6, 4)),
-            panel(
-                "table",
+            table(
                 "Ping status by instance",
-                [target(f"max by (instance_id, status) (ssm_agent_ping_status{{{JOB}}} == 1)", table=True)],
+                [f"max by (instance_id, status) (ssm_agent_ping_status{{{JOB}}} == 1)"],
                 (0, 4, 12, 10),
             ),
             panel(
@@ -152,12 +157,7 @@ def fleet() -> dict:
                     {"color": "red", "value": 300},
                 ],
             ),
-            panel(
-                "table",
-                "Failing checks",
-                [target(f"ssm_check_failure_info{{{JOB}}} == 1", table=True)],
-                (0, 22, 24, 10),
-            ),
+            table("Failing checks", [f"ssm_check_failure_info{{{JOB}}} == 1"], (0, 22, 24, 10)),
         ],
         with_instance=False,
     )
@@ -240,13 +240,12 @@ def instance() -> dict:
                 (16, 13, 8, 7),
                 unit="s",
             ),
-            panel(
-                "table",
+            table(
                 "Endpoints: TLS valid and certificate margin by the local clock",
                 [
-                    target(f"ssm_endpoint_tls_valid{{{SEL}}}", table=True),
-                    target(f"ssm_endpoint_cert_clock_margin_seconds{{{SEL}}}", ref="B", table=True),
-                    target(f"ssm_endpoint_cert_not_after_timestamp_seconds{{{SEL}}} - time()", ref="C", table=True),
+                    f"ssm_endpoint_tls_valid{{{SEL}}}",
+                    f"ssm_endpoint_cert_clock_margin_seconds{{{SEL}}}",
+                    f"ssm_endpoint_cert_not_after_timestamp_seconds{{{SEL}}} - time()",
                 ],
                 (0, 20, 12, 8),
                 unit="s",
@@ -272,13 +271,12 @@ def instance() -> dict:
                 (12, 28, 12, 8),
                 unit="s",
             ),
-            panel(
-                "table",
+            table(
                 "Checks",
                 [
-                    target(f"ssm_check_success{{{SEL}}}", table=True),
-                    target(f"ssm_check_failure_info{{{SEL}}}", ref="B", table=True),
-                    target(f"time() - ssm_check_last_run_timestamp_seconds{{{SEL}}}", ref="C", table=True),
+                    f"ssm_check_success{{{SEL}}}",
+                    f"ssm_check_failure_info{{{SEL}}}",
+                    f"time() - ssm_check_last_run_timestamp_seconds{{{SEL}}}",
                 ],
                 (0, 36, 24, 10),
             ),
