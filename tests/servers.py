@@ -67,8 +67,12 @@ def _background(
 
 
 @contextmanager
-def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
-    """A UDP NTP responder with one behaviour; yields its port."""
+def fake_ntp(behaviour: str, host: str = "127.0.0.1", rendezvous: threading.Barrier | None = None) -> Iterator[int]:
+    """A UDP NTP responder with one behaviour; yields its port.
+
+    With `rendezvous`, a request is answered only once every responder sharing the barrier has
+    one waiting: a client that asks them one after the other never gets an answer.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.bind((host, 0))
@@ -79,6 +83,12 @@ def fake_ntp(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
             request, peer = sock.recvfrom(512)
         except TimeoutError:
             return
+        if rendezvous is not None:
+            try:
+                rendezvous.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                rendezvous.reset()
+                return
         if behaviour != "silent":
             sock.sendto(ntp_reply(request, behaviour, time.time()), peer)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import threading
 
 import pytest
 import trustme
@@ -55,6 +56,17 @@ def test_silent_server_times_out_within_deadline_others_unaffected(run_exporter,
     assert value(samples, "ssm_clock_source_up", source="ntp", server=dead) == 0
     assert value(samples, "ssm_check_success", check="clock_source", target=chronyd) == 1
     assert value(samples, "ssm_check_success", check="clock_skew", target="") == 1
+
+
+def test_servers_are_queried_concurrently(run_exporter) -> None:
+    """Each responder answers only while the other also has a request waiting."""
+    both = threading.Barrier(2)
+    with fake_ntp("good", rendezvous=both) as first, fake_ntp("good", rendezvous=both) as second:
+        servers = [f"127.0.0.1:{first}", f"127.0.0.1:{second}"]
+        exp = run_exporter(ntp_only(servers, samples=1, timeout="3s"))
+        samples = exp.wait(lambda s: check_done(s, "clock_skew"), "a clock cycle")
+    for server in servers:
+        assert value(samples, "ssm_check_success", check="clock_source", target=server) == 1, server
 
 
 def test_no_reachable_source_is_no_source(run_exporter) -> None:
