@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import ipaddress
 import socket
 import ssl
@@ -105,8 +106,25 @@ async def handshake(
 
 
 def tls_context(target: Target) -> ssl.SSLContext:
-    """Verified against the system trust store, or the target's own CA file; TLS 1.2 at least, as AWS."""
-    context = ssl.create_default_context(cafile=str(target.ca_file) if target.ca_file else None)
+    """Verified against the system trust store, or the target's own CA file; TLS 1.2 at least, as AWS.
+
+    Built once per CA file version: loading a trust store costs more than a loopback handshake.
+    """
+    if target.ca_file is None:
+        return _verified_context(None, 0)
+    try:
+        version = target.ca_file.stat().st_mtime_ns
+    except OSError as err:
+        raise CheckFailed("tls_error", f"ca_file {target.ca_file}: {err.strerror}") from None
+    return _verified_context(str(target.ca_file), version)
+
+
+@functools.lru_cache(maxsize=64)
+def _verified_context(ca_file: str | None, version: int) -> ssl.SSLContext:
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as err:
+        raise CheckFailed("tls_error", f"ca_file {ca_file}: {err}") from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
