@@ -217,15 +217,23 @@ class Config(Strict):
         return self.family(name).timeout or self.timeout
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# pydantic's names for union members and validators, which it puts into error locations
+_VALIDATOR_TAG = re.compile(r"^(str|Target|(function|json-or-python|nullable)-\w+\[.*\])$")
+
+
 def _key_path(loc: tuple[Any, ...]) -> str:
+    """`clock.servers[1]`; a key that is no plain name is quoted (`clock['a b']`)."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("str", "Target") or "[" in str(part):
+        elif _VALIDATOR_TAG.fullmatch(str(part)):
             continue
-        else:
+        elif _IDENTIFIER.fullmatch(str(part)):
             path += f".{part}" if path else str(part)
+        else:
+            path += f"[{str(part)!r}]"
     return path or "(top level)"
 
 
@@ -238,6 +246,7 @@ def _message(error: dict[str, Any]) -> str:
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
+    message = " ".join(message.split())
     return message[0].lower() + message[1:]
 
 
@@ -248,7 +257,8 @@ def validate(model: type[M], text: str) -> M:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"not valid YAML{where}: {getattr(err, 'problem', None) or err}"]) from None
+        problem = " ".join(str(getattr(err, "problem", None) or err).split())
+        raise ConfigError([f"not valid YAML{where}: {problem}"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

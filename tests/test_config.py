@@ -22,6 +22,11 @@ INVALID = {
     "bad-region.yml": ["region: not an AWS region name such as us-east-1"],
     "bad-target-port.yml": ["endpoints.targets[0]: port out of range 1-65535"],
     "not-a-mapping.yml": ["(top level): must be a mapping of keys"],
+    "nul-byte.yml": [
+        'not valid YAML: unacceptable character #x0000: special characters are not allowed in "<unicode string>", '
+        "position 16"
+    ],
+    "odd-key.yml": ["clock['odd key']: unknown key"],
     "not-yaml.yml": ["not valid YAML at line 2, column 1: expected the node content, but found '<stream end>'"],
     "several-errors.yml": [
         "interval: not a duration: '1x' (use units ms, s, m, h, d)",
