@@ -242,3 +242,26 @@ def test_clock_skew_pages_through_alertmanager_and_resolves(run_exporter, chrony
         f"group_wait 1 s); sync to resolved: {resolved_after:.1f} s"
     )
     assert dt.timedelta(seconds=paged_after) < dt.timedelta(minutes=2)
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_dashboard_structure(path: Path) -> None:
+    board = json.loads(path.read_text())
+    assert board["uid"] in ("ssm-exporter-fleet", "ssm-exporter-instance")
+    assert [v["name"] for v in board["templating"]["list"]][:2] == ["datasource", "job"]
+    cells: set[tuple[int, int]] = set()
+    for panel in board["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        area = {
+            (x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not area & cells, f"{panel['title']} overlaps another panel"
+        cells |= area
+        refs = [t["refId"] for t in panel["targets"]]
+        assert len(refs) == len(set(refs)), panel["title"]
+        assert all(t["datasource"]["uid"] == "${datasource}" for t in panel["targets"]), panel["title"]
+        if all("_seconds" in t["expr"] and not t["expr"].startswith("count(") for t in panel["targets"]):
+            assert panel["fieldConfig"]["defaults"]["unit"] == "s", f"{panel['title']} shows seconds without a unit"
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
