@@ -12,7 +12,7 @@ import trustme
 from exporter.checks import ntp
 
 from .helpers import check_done, config_yaml, free_port, value
-from .servers import fake_ntp, https_server
+from .servers import ConnectProxy, fake_ntp, https_server
 
 NTP_TOLERANCE = 0.005
 HTTP_DATE_TOLERANCE = 1.5  # Date has 1 s resolution
@@ -137,3 +137,13 @@ def test_http_date_offset_matches_the_shift(run_exporter, ssm_like_endpoint, shi
     assert offset == pytest.approx(expected, abs=HTTP_DATE_TOLERANCE)
     assert value(samples, "ssm_clock_http_date_verified", server=server) == verified
     assert value(samples, "ssm_check_success", check="clock_skew", target="") == (1 if shift is None else 0)
+
+
+def test_http_date_goes_through_the_agents_proxy(run_exporter, ssm_like_endpoint) -> None:
+    with ConnectProxy() as proxy:
+        config = config_yaml({"clock": {"servers": [], "http_date": {"targets": [ssm_like_endpoint]}}})
+        exp = run_exporter(config, env={"HTTPS_PROXY": proxy.url})
+        samples = exp.wait(lambda s: check_done(s, "clock_skew"), "a clock cycle")
+    server = f"https://127.0.0.1:{ssm_like_endpoint['port']}"
+    assert value(samples, "ssm_check_success", check="clock_source", target=server) == 1
+    assert f"127.0.0.1:{ssm_like_endpoint['port']}" in proxy.tunnels
