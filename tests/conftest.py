@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,3 +50,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("measurements")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _restore_time_zone():
+    """Tests may set TZ; time.tzset() again afterwards so the next test sees the process's zone."""
+    yield
+    time.tzset()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 import threading
+import time
 
 import pytest
 import trustme
 
-from exporter.checks import ntp
+from exporter.checks import http_date, ntp
 
 from .helpers import check_done, config_yaml, free_port, value
 from .servers import ConnectProxy, fake_ntp, https_server
@@ -147,3 +148,18 @@ def test_http_date_goes_through_the_agents_proxy(run_exporter, ssm_like_endpoint
     server = f"https://127.0.0.1:{ssm_like_endpoint['port']}"
     assert value(samples, "ssm_check_success", check="clock_source", target=server) == 1
     assert f"127.0.0.1:{ssm_like_endpoint['port']}" in proxy.tunnels
+
+
+@pytest.mark.parametrize(
+    "header", ["Wed, 25 Nov 2026 18:00:00 GMT", "Wed, 25 Nov 2026 18:00:00 -0000", "Wed, 25 Nov 2026 19:00:00 +0100"]
+)
+def test_date_header_is_utc_whatever_the_local_zone(header: str, monkeypatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # a naive datetime would be read as +05:30 here
+    time.tzset()
+    assert http_date.server_time(header) == dt.datetime(2026, 11, 25, 18, tzinfo=dt.timezone.utc).timestamp() + 0.5
+
+
+def test_unparseable_date_header_is_bad_date_header() -> None:
+    with pytest.raises(ntp.CheckFailed) as failure:
+        http_date.server_time("yesterday-ish")
+    assert failure.value.reason == "bad_date_header"

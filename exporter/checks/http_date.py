@@ -10,6 +10,7 @@ connection and published as such.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 import aiohttp
@@ -50,11 +51,18 @@ async def _date_once(
         header = response.headers.get("Date")
     if not header:
         raise CheckFailed("no_date_header")
+    return server_time(header), (sent + received) / 2
+
+
+def server_time(header: str) -> float:
+    """Middle of the second a Date header names; HTTP dates are UTC even when they say -0000."""
     try:
-        server = parsedate_to_datetime(header).timestamp() + DATE_RESOLUTION / 2
+        date = parsedate_to_datetime(header)
     except (TypeError, ValueError, IndexError):
         raise CheckFailed("bad_date_header", header[:64]) from None
-    return server, (sent + received) / 2
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=timezone.utc)
+    return date.timestamp() + DATE_RESOLUTION / 2
 
 
 async def measure(
