@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _HTTP_URL = re.compile(r"^https?://[^/\s]+/?$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
@@ -110,7 +110,7 @@ def _checked(pattern: re.Pattern[str], message: str):
 
 
 HttpUrl = Annotated[str, _checked(_HTTP_URL, "not an http(s)://host[:port] URL")]
-Region = Annotated[str | None, _checked(_REGION, "not an AWS region name such as us-east-1")]
+Region = Annotated[str | None, _checked(REGION, "not an AWS region name such as us-east-1")]
 
 
 def _ntp_server(value: Any) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from .config import Config
+from .config import REGION, Config
 from .imds import ImdsClient, ImdsError
 
 T = TypeVar("T")
@@ -40,15 +40,20 @@ class Deps:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     async def region(self, timeout: float) -> str | None:
-        """Config, then AWS_REGION / AWS_DEFAULT_REGION, then IMDS; None if nothing knows."""
+        """Config, then AWS_REGION / AWS_DEFAULT_REGION, then IMDS; None if nothing knows.
+
+        Environment and IMDS answers are held to the config's region pattern, since the region
+        becomes part of every endpoint host name.
+        """
         if self._region is None:
-            self._region = self.config.region or self.env.get("AWS_REGION") or self.env.get("AWS_DEFAULT_REGION")
+            candidates = [self.config.region, self.env.get("AWS_REGION"), self.env.get("AWS_DEFAULT_REGION")]
+            self._region = next((c for c in candidates if c and REGION.fullmatch(c)), None)
         if self._region is None:
             try:
-                found = await self.imds.get("meta-data/placement/region", timeout)
+                found = (await self.imds.get("meta-data/placement/region", timeout) or "").strip()
             except ImdsError:
-                found = None
-            self._region = found.strip() if found else None
+                found = ""
+            self._region = found if REGION.fullmatch(found) else None
         return self._region
 
 

@@ -210,3 +210,12 @@ def test_broken_credentials_document(run_exporter, world) -> None:
     samples = exp.wait(done("instance_profile"), "instance profile")
     assert failed(samples, "instance_profile", "bad_credentials_document")
     assert "Traceback" not in exp.log_path.read_text()
+
+
+def test_garbage_region_from_imds_is_no_region(run_exporter, world) -> None:
+    imds, _, imds_url, _ = world
+    imds.region = "<html>captive portal</html>"
+    exp = run_exporter(config_yaml({"imds": {"url": imds_url}, "endpoints": {}}), env=HERMETIC)
+    samples = exp.wait(lambda s: check_done(s, "endpoint"), "the endpoint check")
+    assert failed(samples, "endpoint", "no_region")
+    assert "GET /latest/meta-data/placement/region" in imds.requests
