@@ -61,6 +61,7 @@ class Family:
         report.gauge("ssm_endpoint_cert_clock_margin_seconds", leaf.margin(self.deps.clock()), endpoint=endpoint)
 
     async def _unverified_chain(self, target: Target, report: Report) -> list[bytes]:
+        # A scratch report: this second connection's timings must not replace the verified attempt's.
         _, writer = await self._open(target, Report(report.deadline, self.deps.monotonic))
         try:
             ssl_object = await connect.handshake(
